@@ -55,6 +55,7 @@ func (p *Packet) RecvBuf() []byte {
 // SetLen sets the frame to the first n bytes after the headroom, as filled
 // through RecvBuf.
 func (p *Packet) SetLen(n int) {
+	n = max(n, 0)
 	if n > len(p.buf)-Headroom {
 		n = len(p.buf) - Headroom
 	}
@@ -75,8 +76,11 @@ func (p *Packet) CopyFrom(q *Packet) { p.SetFrame(q.Data()) }
 // Push grows the frame by n bytes at the front and returns the whole frame.
 // The new bytes are not initialised. When the headroom is used up the frame
 // is moved back to make room; Push fails (returns nil) only when the frame
-// would exceed the buffer.
+// would exceed the buffer, or when n is negative.
 func (p *Packet) Push(n int) []byte {
+	if n < 0 {
+		return nil
+	}
 	if n > p.start {
 		if p.Len()+n > len(p.buf)-Headroom {
 			return nil
@@ -90,8 +94,12 @@ func (p *Packet) Push(n int) []byte {
 	return p.buf[p.start:p.end]
 }
 
-// Pull removes n bytes from the front of the frame (n <= Len).
+// Pull removes n bytes from the front of the frame (n <= Len; a negative n
+// is a no-op).
 func (p *Packet) Pull(n int) {
+	if n < 0 {
+		return
+	}
 	if n > p.Len() {
 		n = p.Len()
 	}
@@ -100,9 +108,11 @@ func (p *Packet) Pull(n int) {
 
 // Insert opens a gap of n bytes at offset off within the frame by moving the
 // first off bytes towards the front (into the headroom), and returns the gap.
-// It is how a tag is inserted after the MAC addresses.
+// It is how a tag is inserted after the MAC addresses. It returns nil, and
+// leaves the frame unchanged, when off is outside the frame or n is negative
+// or too large.
 func (p *Packet) Insert(off, n int) []byte {
-	if off > p.Len() || p.Push(n) == nil {
+	if off < 0 || off > p.Len() || p.Push(n) == nil {
 		return nil
 	}
 	copy(p.buf[p.start:p.start+off], p.buf[p.start+n:p.start+n+off])
@@ -110,17 +120,20 @@ func (p *Packet) Insert(off, n int) []byte {
 }
 
 // Remove deletes n bytes at offset off within the frame by moving the first
-// off bytes towards the back. It is how a tag is removed.
+// off bytes towards the back. It is how a tag is removed. Out-of-range
+// arguments leave the frame unchanged.
 func (p *Packet) Remove(off, n int) {
-	if off+n > p.Len() {
+	if off < 0 || n < 0 || off+n > p.Len() {
 		return
 	}
 	copy(p.buf[p.start+n:p.start+n+off], p.buf[p.start:p.start+off])
 	p.start += n
 }
 
-// Truncate shortens the frame to n bytes (no-op if it is shorter).
+// Truncate shortens the frame to n bytes (no-op if it is shorter; a negative
+// n empties it).
 func (p *Packet) Truncate(n int) {
+	n = max(n, 0)
 	if n < p.Len() {
 		p.end = p.start + n
 	}
