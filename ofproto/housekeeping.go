@@ -1,0 +1,97 @@
+package ofproto
+
+import (
+	"time"
+
+	"github.com/govs/govs/ofproto/ofp"
+)
+
+// bundle is an open ONF bundle of a connection (not supported yet).
+type bundle struct{}
+
+// housekeeping runs the bridge's periodic work every second: pushing
+// megaflow statistics to rules and tables (and expiring idle megaflows),
+// rule idle and hard timeouts, MAC aging, and polling link state when
+// there is no link monitor. Owned by the bridge; stopped by Close.
+func (br *Bridge) housekeeping() {
+	defer br.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-br.stop:
+			return
+		case now := <-t.C:
+			br.pushStats()
+			br.expireRules(now)
+			br.macs.expire(now, 0, false)
+			if br.links == nil {
+				br.pollLinks()
+			}
+		}
+	}
+}
+
+// watchLinks turns kernel link events into PORT_STATUS messages. Owned by
+// the bridge; it ends when the link monitor is closed.
+func (br *Bridge) watchLinks() {
+	defer br.wg.Done()
+	for {
+		select {
+		case <-br.stop:
+			return
+		case ev, ok := <-br.links.Events():
+			if !ok {
+				return
+			}
+			if ev.Deleted {
+				continue
+			}
+			br.linkChanged(ev.Ifindex, ev.Name)
+		}
+	}
+}
+
+// pollLinks checks every port's link state.
+func (br *Bridge) pollLinks() {
+	br.linkChanged(0, "")
+}
+
+// linkChanged re-reads the link state of the port with this ifindex or
+// name (all ports when both are zero) and reports changes.
+func (br *Bridge) linkChanged(ifindex int, name string) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	for _, no := range br.portOrder {
+		op := br.ports[no]
+		if ifindex != 0 || name != "" {
+			if !(ifindex != 0 && op.info.Ifindex == ifindex) && !(name != "" && op.info.Name == name) {
+				continue
+			}
+		}
+		st := portState(op.vp.State())
+		if st == op.state {
+			continue
+		}
+		op.state = st
+		br.log.WithField("port", op.info.Name).WithField("link", st&ofp.PortStateLinkDown == 0).Info("link state changed")
+		br.invalidateLocked()
+		br.conns.portStatus(ofp.PortReasonModify, br.portDesc(op))
+	}
+}
+
+// updateFailOpen switches standalone fail-open mode on while a bridge that
+// has controllers configured has none connected, and off when one
+// connects.
+func (br *Bridge) updateFailOpen() {
+	open := br.cfg.FailMode == FailStandalone && len(br.cfg.Controllers)+len(br.cfg.Listen) > 0 &&
+		br.conns != nil && br.conns.controllersUp() == 0
+	if br.failOpen.Swap(open) != open {
+		if open {
+			br.log.Info("no controller connected: standalone fail mode, acting as a learning switch")
+		} else {
+			br.log.Info("controller connected: leaving fail-open mode")
+		}
+		br.invalidate()
+	}
+}

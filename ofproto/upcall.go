@@ -1,0 +1,164 @@
+package ofproto
+
+import (
+	"sync"
+	"time"
+
+	"github.com/govs/govs/datapath"
+	"github.com/govs/govs/ofproto/ofp"
+	"github.com/govs/govs/vport"
+)
+
+// xout is what the bridge remembers of the translation behind a megaflow
+// (Flow.Data): the rules and tables to credit with the megaflow's packets.
+type xout struct {
+	rules   []*Rule
+	lookups []uint8
+	matches []bool
+	macs    []macKey // source addresses learned by NORMAL, kept alive by hits
+	inPort  uint32
+
+	mu               sync.Mutex // guards the fields below; taken under Bridge.statsMu
+	pushedP, pushedB uint64     // megaflow counters already credited
+}
+
+// HandleUpcall is the datapath's upcall hook (datapath.UpcallHandler).
+func (br *Bridge) HandleUpcall(u *datapath.Upcall) {
+	switch u.Type {
+	case datapath.UpcallMiss:
+		br.handleMiss(u)
+	case datapath.UpcallAction:
+		br.handleUserspace(u)
+	}
+}
+
+// handleMiss translates a packet that matched no megaflow, installs the
+// megaflow and executes the packet.
+func (br *Bridge) handleMiss(u *datapath.Upcall) {
+	br.mu.RLock()
+	defer br.mu.RUnlock()
+	v := br.version.Load()
+	x := br.newXlate(&u.Key, true, nil)
+	x.run()
+	res := x.result()
+	if x.macMoved {
+		v++ // our own learning bumped the version
+	}
+	now := time.Now()
+	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, macs: x.normalLearned, inPort: u.InPort}
+	br.creditTranslation(xo, 1, uint64(u.TotalLen), now)
+	f, err := br.dp.FlowPut(&u.Key, &res.mask, res.acts, xo)
+	if err == nil && br.version.Load() != v {
+		// The tables changed while we translated (a MAC moved elsewhere):
+		// the megaflow may be stale. Let the next packet translate again.
+		br.dp.FlowDel(f)
+	}
+	br.dp.Execute(u.Packet, u.InPort, res.acts)
+}
+
+// handleUserspace handles a datapath userspace action: a packet-in.
+func (br *Bridge) handleUserspace(u *datapath.Upcall) {
+	d, ok := decodePacketInData(u.Userdata)
+	if !ok {
+		return
+	}
+	br.mu.RLock()
+	p := br.ports[u.InPort]
+	noPacketIn := p != nil && p.config&ofp.PortConfigNoPacketIn != 0
+	br.mu.RUnlock()
+	if noPacketIn {
+		return
+	}
+	data := u.Packet.Data()
+	if d.maxLen != ofp.ControllerMaxLenNoBuffer && int(d.maxLen) < len(data) {
+		data = data[:d.maxLen]
+	}
+	pin := &ofp.PacketIn{
+		BufferID: ofp.NoBuffer,
+		TotalLen: uint16(min(u.TotalLen, 0xffff)),
+		Reason:   d.reason,
+		TableID:  d.tableID,
+		Cookie:   d.cookie,
+		Match:    packetInMatch(u.InPort, d.metadata, d.tunID),
+		Data:     data,
+	}
+	br.conns.packetIn(pin)
+}
+
+// creditTranslation adds packets to the rules and tables of a translation.
+func (br *Bridge) creditTranslation(xo *xout, packets, bytes uint64, now time.Time) {
+	ns := now.UnixNano()
+	for _, r := range xo.rules {
+		r.credit(packets, bytes, ns)
+	}
+	for i, id := range xo.lookups {
+		t := br.table(id)
+		t.lookups.Add(packets)
+		if xo.matches[i] {
+			t.matches.Add(packets)
+		}
+	}
+	for _, m := range xo.macs {
+		br.macs.refresh(m.vlan, m.mac, xo.inPort, now)
+	}
+}
+
+// pushStats credits every megaflow's new packets to the rules and tables
+// that produced it, and removes megaflows idle for longer than MaxIdle. It
+// runs every second and before every statistics reply.
+func (br *Bridge) pushStats() {
+	br.statsMu.Lock()
+	defer br.statsMu.Unlock()
+	now := time.Now()
+	var idle []*datapath.Flow
+	br.dp.FlowDump(func(f *datapath.Flow) bool {
+		xo, ok := f.Data.(*xout)
+		if !ok {
+			return true
+		}
+		s := f.Stats()
+		br.pushFlowStats(xo, s, now)
+		last := s.Used
+		if last.IsZero() {
+			last = f.Created()
+		}
+		if now.Sub(last) > br.cfg.MaxIdle {
+			idle = append(idle, f)
+		}
+		return true
+	})
+	for _, f := range idle {
+		if br.dp.FlowDel(f) {
+			// Packets may have hit it between the dump and the delete.
+			br.pushFlowStats(f.Data.(*xout), f.Stats(), now)
+		}
+	}
+}
+
+func (br *Bridge) pushFlowStats(xo *xout, s datapath.FlowStats, now time.Time) {
+	xo.mu.Lock()
+	dp, db := s.Packets-xo.pushedP, s.Bytes-xo.pushedB
+	xo.pushedP, xo.pushedB = s.Packets, s.Bytes
+	xo.mu.Unlock()
+	if dp != 0 {
+		used := s.Used
+		if used.IsZero() {
+			used = now
+		}
+		br.creditTranslation(xo, dp, db, used)
+	}
+}
+
+// executePacketOut runs a PACKET_OUT's actions on its packet.
+func (br *Bridge) executePacketOut(po *ofp.PacketOut) {
+	var key datapath.Key
+	var l datapath.Layout
+	datapath.Extract(po.Data, po.InPort, &key, &l)
+	br.mu.RLock()
+	x := br.newXlate(&key, true, nil)
+	x.packetOut = true
+	x.doActions(po.Actions, nil, ofp.TableAll)
+	res := x.result()
+	br.mu.RUnlock()
+	br.dp.Execute(vport.NewPacketFrom(po.Data), po.InPort, res.acts)
+}
