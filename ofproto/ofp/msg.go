@@ -374,13 +374,15 @@ const (
 )
 
 // MeterBand is one band of a meter. PrecLevel is meaningful for DSCP
-// remark bands, Experimenter for experimenter bands.
+// remark bands, Experimenter and Data for experimenter bands (Data is what
+// follows the experimenter id, padding included).
 type MeterBand struct {
 	BandType     uint16
 	Rate         uint32
 	BurstSize    uint32
 	PrecLevel    uint8
 	Experimenter uint32
+	Data         []byte
 }
 
 type MeterMod struct {
