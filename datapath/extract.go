@@ -65,7 +65,7 @@ const (
 	ndOptLLALen  = 8
 	ip6ExtMinLen = 8
 	ip6FragLen   = 8
-	ip6AHMinLen  = 12 // next header, length, reserved, SPI, sequence
+	ip6AHMinLen  = 12 // next header, length, reserved, SPI, sequence (RFC 4302)
 	ip6ESPMinLen = 8  // SPI, sequence
 )
 
@@ -332,7 +332,7 @@ walk:
 				break walk
 			}
 			n := (int(rest[1]) + 2) * 4
-			if len(rest) < n {
+			if n < ip6AHMinLen || len(rest) < n {
 				l4 = false
 				break walk
 			}

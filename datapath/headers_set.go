@@ -315,7 +315,9 @@ func ipv6LastNextHeader(f []byte, l3 int) int {
 			if len(rest) < ip6AHMinLen {
 				return l3 + o
 			}
-			n = (int(rest[1]) + 2) * 4
+			if n = (int(rest[1]) + 2) * 4; n < ip6AHMinLen {
+				return l3 + o
+			}
 		case ipProtoFragment:
 			if len(rest) < ip6FragLen {
 				return l3 + o
