@@ -81,10 +81,12 @@ func (br *Bridge) linkChanged(ifindex int, name string) {
 }
 
 // updateFailOpen switches standalone fail-open mode on while a bridge that
-// has controllers configured has none connected, and off when one
-// connects.
+// has controllers configured (active connections) has no controller
+// connected, and off when one connects (actively or through a listener).
+// A standalone bridge without configured controllers instead has a visible
+// NORMAL flow from the start, as in Open vSwitch.
 func (br *Bridge) updateFailOpen() {
-	open := br.cfg.FailMode == FailStandalone && len(br.cfg.Controllers)+len(br.cfg.Listen) > 0 &&
+	open := br.cfg.FailMode == FailStandalone && len(br.cfg.Controllers) > 0 &&
 		br.conns != nil && br.conns.controllersUp() == 0
 	if br.failOpen.Swap(open) != open {
 		if open {
