@@ -12,6 +12,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// rxModes are the receive paths the AF_PACKET tests run with.
+var rxModes = []struct {
+	name   string
+	frames int
+}{{"mmsg", 0}, {"ring", 256}}
+
+// forRxModes runs fn as a subtest per receive path, with opts adjusted.
+func forRxModes(t *testing.T, opts AFPacketOptions, fn func(t *testing.T, opts AFPacketOptions)) {
+	for _, m := range rxModes {
+		t.Run(m.name, func(t *testing.T) {
+			o := opts
+			o.RxRingFrames = m.frames
+			fn(t, o)
+		})
+	}
+}
+
 // vethPorts makes a namespace with veth pair va/vb and AF_PACKET ports on
 // both ends.
 func vethPorts(t testing.TB, opts AFPacketOptions) (ns string, a, b *AFPacketPort) {
@@ -40,68 +57,74 @@ func TestAFPacketInfo(t *testing.T) {
 }
 
 func TestAFPacketSendRecv(t *testing.T) {
-	checkLeaks(t)
-	// The receiver reads only after the whole burst was sent: give it a
-	// queue for all of it.
-	_, a, b := vethPorts(t, AFPacketOptions{RcvBuf: 4 << 20})
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		checkLeaks(t)
+		// The receiver reads only after the whole burst was sent: give it a
+		// queue for all of it.
+		mode.RcvBuf = 4 << 20
+		_, a, b := vethPorts(t, mode)
 
-	for _, dir := range []struct {
-		name     string
-		from, to *AFPacketPort
-	}{{"a to b", a, b}, {"b to a", b, a}} {
-		t.Run(dir.name, func(t *testing.T) {
-			const n = 200
-			var want [][]byte
-			for i := range n {
-				want = append(want, frameFrom(1, i, 60+i*7)) // 60..1453 bytes
-			}
-			before := dir.from.Stats()
-			sent, err := dir.from.Send(packetsOf(want...))
-			if sent != n || err != nil {
-				t.Fatalf("Send = %d, %v; stats %+v", sent, err, dir.from.Stats())
-			}
-			got, batches := recvFrames(t, dir.to, n, 5*time.Second)
-			for i := range want {
-				if !bytes.Equal(got[i], want[i]) {
-					t.Fatalf("frame %d:\n got %x\nwant %x", i, got[i], want[i])
+		for _, dir := range []struct {
+			name     string
+			from, to *AFPacketPort
+		}{{"a to b", a, b}, {"b to a", b, a}} {
+			t.Run(dir.name, func(t *testing.T) {
+				const n = 200
+				var want [][]byte
+				for i := range n {
+					want = append(want, frameFrom(1, i, 60+i*7)) // 60..1453 bytes
 				}
-			}
-			if !slicesContainsAbove(batches, 1) {
-				t.Errorf("every Recv returned one frame: %v", batches)
-			}
-			var bytesSent uint64
-			for _, f := range want {
-				bytesSent += uint64(len(f))
-			}
-			s := dir.from.Stats()
-			if s.TxPackets-before.TxPackets != n || s.TxBytes-before.TxBytes != bytesSent {
-				t.Errorf("tx stats %+v, before %+v", s, before)
-			}
-			if r := dir.to.Stats(); r.RxPackets < n || r.RxErrors != 0 || r.RxDropped != 0 {
-				t.Errorf("rx stats %+v", r)
-			}
-		})
-	}
+				before := dir.from.Stats()
+				sent, err := dir.from.Send(packetsOf(want...))
+				if sent != n || err != nil {
+					t.Fatalf("Send = %d, %v; stats %+v", sent, err, dir.from.Stats())
+				}
+				got, batches := recvFrames(t, dir.to, n, 5*time.Second)
+				for i := range want {
+					if !bytes.Equal(got[i], want[i]) {
+						t.Fatalf("frame %d:\n got %x\nwant %x", i, got[i], want[i])
+					}
+				}
+				if !slicesContainsAbove(batches, 1) {
+					t.Errorf("every Recv returned one frame: %v", batches)
+				}
+				var bytesSent uint64
+				for _, f := range want {
+					bytesSent += uint64(len(f))
+				}
+				s := dir.from.Stats()
+				if s.TxPackets-before.TxPackets != n || s.TxBytes-before.TxBytes != bytesSent {
+					t.Errorf("tx stats %+v, before %+v", s, before)
+				}
+				if r := dir.to.Stats(); r.RxPackets < n || r.RxErrors != 0 || r.RxDropped != 0 {
+					t.Errorf("rx stats %+v", r)
+				}
+			})
+		}
+	})
 }
 
 func TestAFPacketRxDropsCounted(t *testing.T) {
-	_, a, b := vethPorts(t, AFPacketOptions{RcvBuf: 64 << 10})
-	const n = 2000
-	tx := make([]*Packet, n)
-	for i := range tx {
-		tx[i] = NewPacketFrom(frameFrom(1, i, 60))
-	}
-	if sent, err := a.Send(tx); sent != n || err != nil {
-		t.Fatalf("Send = %d, %v", sent, err)
-	}
-	s := b.Stats()
-	if s.RxDropped == 0 || s.RxDropped >= n {
-		t.Fatalf("rx stats %+v: want some of %d frames dropped by the full socket queue", s, n)
-	}
-	got, _ := recvFrames(t, b, n-int(s.RxDropped), 5*time.Second)
-	if s := b.Stats(); int(s.RxPackets)+int(s.RxDropped) != n {
-		t.Fatalf("rx stats %+v: received + dropped != %d (got %d)", s, n, len(got))
-	}
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		mode.RcvBuf = 64 << 10
+		_, a, b := vethPorts(t, mode)
+		const n = 2000
+		tx := make([]*Packet, n)
+		for i := range tx {
+			tx[i] = NewPacketFrom(frameFrom(1, i, 60))
+		}
+		if sent, err := a.Send(tx); sent != n || err != nil {
+			t.Fatalf("Send = %d, %v", sent, err)
+		}
+		s := b.Stats()
+		if s.RxDropped == 0 || s.RxDropped >= n {
+			t.Fatalf("rx stats %+v: want some of %d frames dropped by the full socket queue", s, n)
+		}
+		got, _ := recvFrames(t, b, n-int(s.RxDropped), 5*time.Second)
+		if s := b.Stats(); int(s.RxPackets)+int(s.RxDropped) != n {
+			t.Fatalf("rx stats %+v: received + dropped != %d (got %d)", s, n, len(got))
+		}
+	})
 }
 
 func slicesContainsAbove(v []int, limit int) bool {
@@ -118,27 +141,29 @@ func slicesContainsAbove(v []int, limit int) bool {
 // stack in real life). The kernel never hands a socket its own
 // transmissions; PACKET_IGNORE_OUTGOING filters everyone else's.
 func TestAFPacketIgnoreOutgoing(t *testing.T) {
-	ns, a, b := vethPorts(t, AFPacketOptions{})
-	// Through the qdisc layer, so that packet taps see what it sends.
-	other := openAF(t, ns, "va", AFPacketOptions{NoQdiscBypass: true})
-	var own [][]byte
-	for i := range 10 {
-		own = append(own, frameFrom(1, i, 60))
-	}
-	for _, sender := range []*AFPacketPort{a, other} {
-		if n, err := sender.Send(packetsOf(own...)); n != 10 || err != nil {
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		ns, a, b := vethPorts(t, mode)
+		// Through the qdisc layer, so that packet taps see what it sends.
+		other := openAF(t, ns, "va", AFPacketOptions{NoQdiscBypass: true})
+		var own [][]byte
+		for i := range 10 {
+			own = append(own, frameFrom(1, i, 60))
+		}
+		for _, sender := range []*AFPacketPort{a, other} {
+			if n, err := sender.Send(packetsOf(own...)); n != 10 || err != nil {
+				t.Fatalf("Send = %d, %v", n, err)
+			}
+			recvFrames(t, b, 10, 5*time.Second)
+		}
+		marker := frameFrom(2, 999, 60)
+		if n, err := b.Send(packetsOf(marker)); n != 1 || err != nil {
 			t.Fatalf("Send = %d, %v", n, err)
 		}
-		recvFrames(t, b, 10, 5*time.Second)
-	}
-	marker := frameFrom(2, 999, 60)
-	if n, err := b.Send(packetsOf(marker)); n != 1 || err != nil {
-		t.Fatalf("Send = %d, %v", n, err)
-	}
-	got, _ := recvFrames(t, a, 1, 5*time.Second)
-	if !bytes.Equal(got[0], marker) {
-		t.Fatalf("a read back a frame sent on its interface: %x", got[0])
-	}
+		got, _ := recvFrames(t, a, 1, 5*time.Second)
+		if !bytes.Equal(got[0], marker) {
+			t.Fatalf("a read back a frame sent on its interface: %x", got[0])
+		}
+	})
 }
 
 func TestAFPacketVLAN(t *testing.T) {
@@ -164,105 +189,111 @@ func TestAFPacketVLAN(t *testing.T) {
 	}
 	for _, offload := range []string{"on", "off"} {
 		t.Run("rxvlan-"+offload, func(t *testing.T) {
-			ns, a, b := vethPorts(t, AFPacketOptions{})
-			for _, dev := range []string{"va", "vb"} {
-				run(t, "ip", "netns", "exec", ns, "ethtool", "-K", dev,
-					"rxvlan", offload, "txvlan", offload, "rx-vlan-stag-hw-parse", offload, "tx-vlan-stag-hw-insert", offload)
-			}
-			if n, err := a.Send(packetsOf(frames...)); n != len(frames) || err != nil {
-				t.Fatalf("Send = %d, %v; stats %+v", n, err, a.Stats())
-			}
-			got, _ := recvFrames(t, b, len(frames), 5*time.Second)
-			for i := range frames {
-				if !bytes.Equal(got[i], frames[i]) {
-					t.Errorf("frame %d:\n got %x\nwant %x", i, got[i], frames[i])
+			forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+				ns, a, b := vethPorts(t, mode)
+				for _, dev := range []string{"va", "vb"} {
+					run(t, "ip", "netns", "exec", ns, "ethtool", "-K", dev,
+						"rxvlan", offload, "txvlan", offload, "rx-vlan-stag-hw-parse", offload, "tx-vlan-stag-hw-insert", offload)
 				}
-			}
+				if n, err := a.Send(packetsOf(frames...)); n != len(frames) || err != nil {
+					t.Fatalf("Send = %d, %v; stats %+v", n, err, a.Stats())
+				}
+				got, _ := recvFrames(t, b, len(frames), 5*time.Second)
+				for i := range frames {
+					if !bytes.Equal(got[i], frames[i]) {
+						t.Errorf("frame %d:\n got %x\nwant %x", i, got[i], frames[i])
+					}
+				}
+			})
 		})
 	}
 }
 
 func TestAFPacketBadFrames(t *testing.T) {
-	ns, a, b := vethPorts(t, AFPacketOptions{})
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		ns, a, b := vethPorts(t, mode)
 
-	// Sending: too long for the MTU, too short for an Ethernet header,
-	// empty; the good frames around them still go out.
-	short := NewPacketFrom([]byte{1, 2, 3})
-	pkts := []*Packet{
-		NewPacketFrom(frameFrom(1, 1, 60)),
-		NewPacketFrom(frameFrom(1, 2, 1600)),
-		short,
-		NewPacket(),
-		NewPacketFrom(frameFrom(1, 3, 60)),
-	}
-	if n, err := a.Send(pkts); n != 2 || err != nil {
-		t.Fatalf("Send = %d, %v", n, err)
-	}
-	if s := a.Stats(); s.TxPackets != 2 || s.TxErrors != 3 {
-		t.Fatalf("tx stats %+v, want 2 sent, 3 errors", s)
-	}
-	got, _ := recvFrames(t, b, 2, 5*time.Second)
-	if !bytes.Equal(got[0], frameFrom(1, 1, 60)) || !bytes.Equal(got[1], frameFrom(1, 3, 60)) {
-		t.Fatalf("wrong frames arrived")
-	}
+		// Sending: too long for the MTU, too short for an Ethernet header,
+		// empty; the good frames around them still go out.
+		short := NewPacketFrom([]byte{1, 2, 3})
+		pkts := []*Packet{
+			NewPacketFrom(frameFrom(1, 1, 60)),
+			NewPacketFrom(frameFrom(1, 2, 1600)),
+			short,
+			NewPacket(),
+			NewPacketFrom(frameFrom(1, 3, 60)),
+		}
+		if n, err := a.Send(pkts); n != 2 || err != nil {
+			t.Fatalf("Send = %d, %v", n, err)
+		}
+		if s := a.Stats(); s.TxPackets != 2 || s.TxErrors != 3 {
+			t.Fatalf("tx stats %+v, want 2 sent, 3 errors", s)
+		}
+		got, _ := recvFrames(t, b, 2, 5*time.Second)
+		if !bytes.Equal(got[0], frameFrom(1, 1, 60)) || !bytes.Equal(got[1], frameFrom(1, 3, 60)) {
+			t.Fatalf("wrong frames arrived")
+		}
 
-	// Receiving: a frame longer than MaxFrameLen is skipped and counted.
-	for _, dev := range []string{"va", "vb"} {
-		run(t, "ip", "-n", ns, "link", "set", dev, "mtu", "12000")
-	}
-	pkts = []*Packet{NewPacketFrom(frameFrom(1, 4, 60)), NewPacketFrom(frameFrom(1, 5, 60))}
-	big := NewPacket()
-	big.SetFrame(frameFrom(1, 6, MaxFrameLen))
-	copy(big.Push(100), frameFrom(1, 6, 14)) // MaxFrameLen+100 bytes
-	if n, err := a.Send([]*Packet{pkts[0], big, pkts[1]}); n != 3 || err != nil {
-		t.Fatalf("Send = %d, %v; %+v", n, err, a.Stats())
-	}
-	got, _ = recvFrames(t, b, 2, 5*time.Second)
-	if !bytes.Equal(got[0], frameFrom(1, 4, 60)) || !bytes.Equal(got[1], frameFrom(1, 5, 60)) {
-		t.Fatalf("wrong frames arrived around the long one")
-	}
-	if s := b.Stats(); s.RxErrors != 1 {
-		t.Fatalf("rx stats %+v, want 1 error", s)
-	}
+		// Receiving: a frame longer than MaxFrameLen is skipped and counted.
+		for _, dev := range []string{"va", "vb"} {
+			run(t, "ip", "-n", ns, "link", "set", dev, "mtu", "12000")
+		}
+		pkts = []*Packet{NewPacketFrom(frameFrom(1, 4, 60)), NewPacketFrom(frameFrom(1, 5, 60))}
+		big := NewPacket()
+		big.SetFrame(frameFrom(1, 6, MaxFrameLen))
+		copy(big.Push(100), frameFrom(1, 6, 14)) // MaxFrameLen+100 bytes
+		if n, err := a.Send([]*Packet{pkts[0], big, pkts[1]}); n != 3 || err != nil {
+			t.Fatalf("Send = %d, %v; %+v", n, err, a.Stats())
+		}
+		got, _ = recvFrames(t, b, 2, 5*time.Second)
+		if !bytes.Equal(got[0], frameFrom(1, 4, 60)) || !bytes.Equal(got[1], frameFrom(1, 5, 60)) {
+			t.Fatalf("wrong frames arrived around the long one")
+		}
+		if s := b.Stats(); s.RxErrors != 1 {
+			t.Fatalf("rx stats %+v, want 1 error", s)
+		}
+	})
 }
 
 func TestAFPacketStateAdmin(t *testing.T) {
-	ns, a, b := vethPorts(t, AFPacketOptions{})
-	if s := a.State(); !s.AdminUp || !s.Carrier {
-		t.Fatalf("state %+v, want up", s)
-	}
-	if err := b.SetAdminUp(false); err != nil {
-		t.Fatal(err)
-	}
-	if s := b.State(); s.AdminUp || s.Carrier {
-		t.Fatalf("b state %+v, want down", s)
-	}
-	if out := run(t, "ip", "-n", ns, "-o", "link", "show", "vb"); strings.Contains(out, "<UP") || strings.Contains(out, ",UP") {
-		t.Fatalf("ip still shows vb up: %s", out)
-	}
-	// The veth peer of a down interface has no carrier.
-	if s := a.State(); !s.AdminUp || s.Carrier {
-		t.Fatalf("a state %+v, want admin up without carrier", s)
-	}
-	// Sending on a down interface drops.
-	if n, err := b.Send(packetsOf(frameFrom(1, 1, 60))); n != 0 || err != nil || b.Stats().TxDropped != 1 {
-		t.Fatalf("Send while down = %d, %v; %+v", n, err, b.Stats())
-	}
-	if err := b.SetAdminUp(true); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !a.State().Carrier && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if s := a.State(); !s.AdminUp || !s.Carrier {
-		t.Fatalf("a state %+v after b up", s)
-	}
-	// Receiving still works after the down/up cycle.
-	if n, err := b.Send(packetsOf(frameFrom(1, 2, 60))); n != 1 || err != nil {
-		t.Fatalf("Send after up = %d, %v", n, err)
-	}
-	recvFrames(t, a, 1, 5*time.Second)
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		ns, a, b := vethPorts(t, mode)
+		if s := a.State(); !s.AdminUp || !s.Carrier {
+			t.Fatalf("state %+v, want up", s)
+		}
+		if err := b.SetAdminUp(false); err != nil {
+			t.Fatal(err)
+		}
+		if s := b.State(); s.AdminUp || s.Carrier {
+			t.Fatalf("b state %+v, want down", s)
+		}
+		if out := run(t, "ip", "-n", ns, "-o", "link", "show", "vb"); strings.Contains(out, "<UP") || strings.Contains(out, ",UP") {
+			t.Fatalf("ip still shows vb up: %s", out)
+		}
+		// The veth peer of a down interface has no carrier.
+		if s := a.State(); !s.AdminUp || s.Carrier {
+			t.Fatalf("a state %+v, want admin up without carrier", s)
+		}
+		// Sending on a down interface drops.
+		if n, err := b.Send(packetsOf(frameFrom(1, 1, 60))); n != 0 || err != nil || b.Stats().TxDropped != 1 {
+			t.Fatalf("Send while down = %d, %v; %+v", n, err, b.Stats())
+		}
+		if err := b.SetAdminUp(true); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !a.State().Carrier && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if s := a.State(); !s.AdminUp || !s.Carrier {
+			t.Fatalf("a state %+v after b up", s)
+		}
+		// Receiving still works after the down/up cycle.
+		if n, err := b.Send(packetsOf(frameFrom(1, 2, 60))); n != 1 || err != nil {
+			t.Fatalf("Send after up = %d, %v", n, err)
+		}
+		recvFrames(t, a, 1, 5*time.Second)
+	})
 }
 
 func TestAFPacketBringsUp(t *testing.T) {
@@ -287,45 +318,47 @@ func OpenAFPacketIn(ns, dev string) (p *AFPacketPort, err error) {
 }
 
 func TestAFPacketClose(t *testing.T) {
-	checkLeaks(t)
-	ns, a, _ := vethPorts(t, AFPacketOptions{})
-	errc := make(chan error, 1)
-	go func() {
-		_, err := a.Recv(newPackets(BatchSize))
-		errc <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	if err := a.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-errc:
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("Recv returned %v, want ErrClosed", err)
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		checkLeaks(t)
+		ns, a, _ := vethPorts(t, mode)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := a.Recv(newPackets(BatchSize))
+			errc <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not unblock Recv")
-	}
-	if err := a.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	if _, err := a.Send(packetsOf(frameFrom(1, 1, 60))); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Send after Close: %v", err)
-	}
-	if _, err := a.Recv(newPackets(1)); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Recv after Close: %v", err)
-	}
-	if err := a.SetAdminUp(true); !errors.Is(err, ErrClosed) {
-		t.Fatalf("SetAdminUp after Close: %v", err)
-	}
-	if s := a.State(); s != (LinkState{}) {
-		t.Fatalf("State after Close: %+v", s)
-	}
-	_ = a.Stats()
-	// The promiscuous membership went with the socket.
-	if out := run(t, "ip", "-n", ns, "-o", "-d", "link", "show", "va"); !strings.Contains(out, "promiscuity 0 ") {
-		t.Fatalf("still promiscuous after Close: %s", out)
-	}
+		select {
+		case err := <-errc:
+			if !errors.Is(err, ErrClosed) {
+				t.Fatalf("Recv returned %v, want ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close did not unblock Recv")
+		}
+		if err := a.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		if _, err := a.Send(packetsOf(frameFrom(1, 1, 60))); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Send after Close: %v", err)
+		}
+		if _, err := a.Recv(newPackets(1)); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Recv after Close: %v", err)
+		}
+		if err := a.SetAdminUp(true); !errors.Is(err, ErrClosed) {
+			t.Fatalf("SetAdminUp after Close: %v", err)
+		}
+		if s := a.State(); s != (LinkState{}) {
+			t.Fatalf("State after Close: %+v", s)
+		}
+		_ = a.Stats()
+		// The promiscuous membership went with the socket.
+		if out := run(t, "ip", "-n", ns, "-o", "-d", "link", "show", "va"); !strings.Contains(out, "promiscuity 0 ") {
+			t.Fatalf("still promiscuous after Close: %s", out)
+		}
+	})
 }
 
 func TestAFPacketInterfaceGone(t *testing.T) {
@@ -340,38 +373,46 @@ func TestAFPacketInterfaceGone(t *testing.T) {
 }
 
 func TestAFPacketZeroAllocs(t *testing.T) {
-	_, a, b := vethPorts(t, AFPacketOptions{})
-	tx := make([]*Packet, BatchSize)
-	for i := range tx {
-		tx[i] = NewPacketFrom(frameFrom(1, i, 60))
-	}
-	rx := newPackets(BatchSize)
-	timer := time.AfterFunc(10*time.Second, func() { b.Close() })
-	defer timer.Stop()
-	cycle := func() {
-		if n, err := a.Send(tx); n != BatchSize || err != nil {
-			panic(fmt.Sprint("send ", n, err))
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		_, a, b := vethPorts(t, mode)
+		tx := make([]*Packet, BatchSize)
+		for i := range tx {
+			tx[i] = NewPacketFrom(frameFrom(1, i, 60))
 		}
-		for got := 0; got < BatchSize; {
-			n, err := b.Recv(rx)
-			if err != nil {
-				panic(err)
+		rx := newPackets(BatchSize)
+		timer := time.AfterFunc(10*time.Second, func() { b.Close() })
+		defer timer.Stop()
+		cycle := func() {
+			if n, err := a.Send(tx); n != BatchSize || err != nil {
+				panic(fmt.Sprint("send ", n, err))
 			}
-			for _, p := range rx[:n] {
-				if isTestFrame(p.Data()) {
-					got++
+			for got := 0; got < BatchSize; {
+				n, err := b.Recv(rx)
+				if err != nil {
+					panic(err)
+				}
+				for _, p := range rx[:n] {
+					if isTestFrame(p.Data()) {
+						got++
+					}
 				}
 			}
 		}
-	}
-	cycle()
-	if allocs := testing.AllocsPerRun(100, cycle); allocs != 0 {
-		t.Fatalf("%v allocations per send+recv of %d frames", allocs, BatchSize)
-	}
+		cycle()
+		if allocs := testing.AllocsPerRun(100, cycle); allocs != 0 {
+			t.Fatalf("%v allocations per send+recv of %d frames", allocs, BatchSize)
+		}
+	})
 }
 
 func BenchmarkAFPacketSendRecv(bm *testing.B) {
-	_, a, b := vethPorts(bm, AFPacketOptions{})
+	for _, m := range rxModes {
+		bm.Run(m.name, func(bm *testing.B) { benchSendRecv(bm, AFPacketOptions{RxRingFrames: m.frames}) })
+	}
+}
+
+func benchSendRecv(bm *testing.B, opts AFPacketOptions) {
+	_, a, b := vethPorts(bm, opts)
 	tx := make([]*Packet, BatchSize)
 	for i := range tx {
 		tx[i] = NewPacketFrom(frameFrom(1, i, 60))
@@ -380,15 +421,23 @@ func BenchmarkAFPacketSendRecv(bm *testing.B) {
 	bm.ReportAllocs()
 	bm.SetBytes(BatchSize * 60)
 	var recvCalls int
+	var sendTime, recvTime time.Duration
+	// Watchdog: a lost frame would block Recv forever; one timer, re-armed
+	// per Recv (Reset does not allocate).
+	watchdog := time.AfterFunc(time.Hour, func() { b.Close() })
+	defer watchdog.Stop()
 	for bm.Loop() {
+		t0 := time.Now()
 		n, err := a.Send(tx)
+		sendTime += time.Since(t0)
 		if err != nil {
 			bm.Fatal(err)
 		}
 		for got := 0; got < n; {
-			timer := time.AfterFunc(5*time.Second, func() { b.Close() })
+			watchdog.Reset(5 * time.Second)
+			t0 = time.Now()
 			m, err := b.Recv(rx)
-			timer.Stop()
+			recvTime += time.Since(t0)
 			if err != nil {
 				bm.Fatalf("Recv: %v (a %+v b %+v)", err, a.Stats(), b.Stats())
 			}
@@ -397,8 +446,11 @@ func BenchmarkAFPacketSendRecv(bm *testing.B) {
 		}
 	}
 	sa, sb := a.Stats(), b.Stats()
-	bm.ReportMetric(float64(bm.Elapsed().Nanoseconds())/float64(sb.RxPackets), "ns/frame")
-	bm.ReportMetric(float64(sb.RxPackets)/float64(recvCalls), "frames/recv")
+	frames := float64(sb.RxPackets)
+	bm.ReportMetric(float64(bm.Elapsed().Nanoseconds())/frames, "ns/frame")
+	bm.ReportMetric(float64(sendTime.Nanoseconds())/frames, "send-ns/frame")
+	bm.ReportMetric(float64(recvTime.Nanoseconds())/frames, "recv-ns/frame")
+	bm.ReportMetric(frames/float64(recvCalls), "frames/recv")
 	if sa.TxDropped+sa.TxErrors+sb.RxDropped+sb.RxErrors != 0 {
 		bm.Logf("losses: a %+v b %+v", sa, sb)
 	}

@@ -65,6 +65,9 @@ func (p *AFPacketPort) Recv(pkts []*Packet) (int, error) {
 	if len(pkts) == 0 {
 		return 0, nil
 	}
+	if p.ring != nil {
+		return p.recvRing(pkts)
+	}
 	for i, pkt := range pkts {
 		b := pkt.RecvBuf()
 		r.iovs[i].Base = &b[0]
