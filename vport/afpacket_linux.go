@@ -28,9 +28,9 @@ type AFPacketOptions struct {
 	// sends, so capture on the peer.
 	NoQdiscBypass bool
 
-	// SendTimeout bounds how long Send waits for room when the socket's
-	// send buffer is full, before it drops the rest of the batch and counts
-	// it in TxDropped (default 2ms; negative: never wait).
+	// SendTimeout bounds how long one Send call waits for room when the
+	// socket's send buffer is full, before it drops the rest of its frames
+	// and counts them in TxDropped (default 2ms; negative: never wait).
 	SendTimeout time.Duration
 
 	// RxRingFrames, when > 0, makes the port receive through a TPACKET_V2
@@ -120,11 +120,18 @@ func OpenAFPacket(name string, opts AFPacketOptions) (*AFPacketPort, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	sfd, err := newSysFD(fd, name)
+	p, err := newAFPacketPort(fd, info, ring, opts)
+	if err != nil && ring != nil {
+		unix.Munmap(ring.mem)
+	}
+	return p, err
+}
+
+// newAFPacketPort wraps a configured socket (ownership passes to the port,
+// and on error the socket is closed).
+func newAFPacketPort(fd int, info Info, ring *rxRing, opts AFPacketOptions) (*AFPacketPort, error) {
+	sfd, err := newSysFD(fd, info.Name)
 	if err != nil {
-		if ring != nil {
-			unix.Munmap(ring.mem)
-		}
 		return nil, err
 	}
 	p := &AFPacketPort{info: info, fd: sfd, opts: opts, ring: ring}

@@ -215,8 +215,8 @@ func (t *txState) init(batch int) {
 // (empty, shorter than an Ethernet header, longer than the MTU: EINVAL,
 // EMSGSIZE) are counted in TxErrors; frames lost for want of room (ENOBUFS
 // from a full device or peer queue; a full send buffer that did not drain
-// within SendTimeout) or because the interface is down are counted in
-// TxDropped. The error is ErrClosed after Close, or reports that the
+// within SendTimeout; that bounds all the waiting of one call) or because
+// the interface is down are counted in TxDropped. The error is ErrClosed after Close, or reports that the
 // interface is gone (ENXIO, ENODEV).
 func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 	if p.fd.closed.Load() {
@@ -224,6 +224,7 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 	}
 	t := &p.tx
 	total := 0
+	var deadline time.Time // set at the first full send buffer; bounds all waiting
 	for len(pkts) > 0 {
 		chunk := pkts[:min(len(pkts), len(t.msgs))]
 		pkts = pkts[len(chunk):]
@@ -243,7 +244,10 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 		if t.k > 0 {
 			err = p.fd.rc.Write(t.ready)
 			if err == nil && t.eagain && p.opts.SendTimeout > 0 {
-				err = p.waitSend()
+				if deadline.IsZero() {
+					deadline = time.Now().Add(p.opts.SendTimeout)
+				}
+				err = p.waitSend(deadline)
 			}
 		}
 		t.dropped += t.k - t.off // no room in time, or closed while sending
@@ -267,12 +271,15 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 }
 
 // waitSend retries the rest of the batch, waiting for the socket to become
-// writable, for at most SendTimeout.
-func (p *AFPacketPort) waitSend() error {
+// writable, until deadline.
+func (p *AFPacketPort) waitSend(deadline time.Time) error {
 	t := &p.tx
+	if !time.Now().Before(deadline) {
+		return nil
+	}
 	t.wait = true
 	defer func() { t.wait = false }()
-	if err := p.fd.f.SetWriteDeadline(time.Now().Add(p.opts.SendTimeout)); err != nil {
+	if err := p.fd.f.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
 	err := p.fd.rc.Write(t.ready)
