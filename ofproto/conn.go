@@ -110,10 +110,14 @@ func (c *conn) serve() {
 	for {
 		msg, err := ofp.ReadMessage(r, buf)
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				c.log.WithError(err).Info("connection closed")
+			l := c.log.WithError(err)
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+				l = c.log
+			}
+			if c.kind == connPrimary {
+				l.Info("controller connection closed")
 			} else {
-				c.log.Debug("connection closed by peer")
+				l.Debug("connection closed")
 			}
 			return
 		}
@@ -157,7 +161,11 @@ func (c *conn) handshake(msg []byte) bool {
 		return false
 	}
 	c.handshaken.Store(true)
-	c.log.Info("connected (OpenFlow 1.3)")
+	if c.kind == connPrimary {
+		c.log.Info("controller connected (OpenFlow 1.3)")
+	} else {
+		c.log.Debug("connected (OpenFlow 1.3)")
+	}
 	c.mgr.connected(c)
 	if h.Type != ofp.TypeHello {
 		c.handle(msg)

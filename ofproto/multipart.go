@@ -214,7 +214,11 @@ func tableFeatures() []ofp.TableFeatures {
 	var match, wild, set []uint32
 	for f := range ofp.OXMField(ofp.NumOXMFields) {
 		info := ofp.OXMFields[f]
-		match = append(match, ofp.OXMHeader(ofp.OXMClassOpenFlowBasic, uint8(f), info.Maskable, info.Len))
+		n := info.Len
+		if info.Maskable {
+			n *= 2 // a masked OXM's length covers value and mask
+		}
+		match = append(match, ofp.OXMHeader(ofp.OXMClassOpenFlowBasic, uint8(f), info.Maskable, n))
 		wild = append(wild, ofp.OXMHeader(ofp.OXMClassOpenFlowBasic, uint8(f), false, info.Len))
 		if oxmMap[f].set != 0 || f == ofp.OXMTunnelID {
 			set = append(set, ofp.OXMHeader(ofp.OXMClassOpenFlowBasic, uint8(f), false, info.Len))
