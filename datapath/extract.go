@@ -121,7 +121,7 @@ func Extract(frame []byte, inPort uint32, k *Key, l *Layout) {
 		typ = EthTypeNone
 		// RFC 1042 LLC/SNAP: AA AA 03, OUI 00 00 00, ethertype.
 		if len(frame) >= off+llcSnapLen {
-			s := frame[off : off+llcSnapLen]
+			s := frame[off:][:llcSnapLen]
 			if be.Uint32(s[0:4]) == 0xaaaa0300 && s[4] == 0 && s[5] == 0 {
 				if t := be.Uint16(s[6:8]); t >= ethTypeMin {
 					typ = t
@@ -174,7 +174,7 @@ func extractARP(frame []byte, off int, k *Key, l *Layout) {
 	if len(frame) < off+arpEthLen {
 		return
 	}
-	a := frame[off : off+arpEthLen]
+	a := frame[off:][:arpEthLen]
 	// htype 1, ptype 0x0800, hlen 6, plen 4.
 	if be.Uint64(a[0:8])>>16 != 0x0001_0800_0604 {
 		return
@@ -192,10 +192,13 @@ func extractARP(frame []byte, off int, k *Key, l *Layout) {
 // total length beyond the frame (a truncated packet) or shorter than the
 // header (a malformed one) is ignored, as the kernel datapath does.
 func extractIPv4(frame []byte, off int, k *Key, l *Layout) {
-	if len(frame) < off+ipv4HdrLen {
+	if off > len(frame) {
 		return
 	}
 	h := frame[off:]
+	if len(h) < ipv4HdrLen {
+		return
+	}
 	ihl := int(h[0]&0x0f) * 4
 	if h[0]>>4 != 4 || ihl < ipv4HdrLen || len(h) < ihl {
 		return
@@ -276,10 +279,13 @@ func exthdrSeen(bits uint64, last uint8, bit uint64, rank uint8) (uint64, uint8)
 // header's next header (OVS uses 44 there; we keep the protocol, as for
 // IPv4 later fragments).
 func extractIPv6(frame []byte, off int, k *Key, l *Layout) {
-	if len(frame) < off+ipv6HdrLen {
+	if off > len(frame) {
 		return
 	}
 	h := frame[off:]
+	if len(h) < ipv6HdrLen {
+		return
+	}
 	fix := h[:ipv6HdrLen]
 	vtf := be.Uint32(fix[0:4])
 	if vtf>>28 != 6 {

@@ -47,66 +47,66 @@ func checkOracle(t testing.TB, frame []byte, ctx string) bool {
 // and odd ones.
 func craftedFrames(t testing.TB) map[string][]byte {
 	e4, e6 := layers.EthernetTypeIPv4, layers.EthernetTypeIPv6
-	tcpOpts := tcpL()
+	tcpOpts := tcpLayer()
 	tcpOpts.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{5, 0xb4}}}
 	tcpOpts.NS, tcpOpts.CWR, tcpOpts.FIN, tcpOpts.URG = true, true, true, true
-	ip4Opts := ip4L(17)
+	ip4Opts := ip4Layer(17)
 	ip4Opts.Options = []layers.IPv4Option{{OptionType: 0x94, OptionLength: 4, OptionData: []byte{0, 0}}}
 	frames := map[string][]byte{
-		"tcp4":         build(t, ethL(e4), ip4L(6), tcpL(), payload(10)),
-		"tcp4-opts":    build(t, ethL(e4), ip4L(6), tcpOpts, payload(3)),
-		"udp4":         build(t, ethL(e4), ip4L(17), udpL(), payload(2)),
-		"udp4-ipopts":  build(t, ethL(e4), ip4Opts, udpL(), payload(2)),
-		"sctp4":        build(t, ethL(e4), ip4L(132), sctpL(), payload(16)),
-		"icmp4":        build(t, ethL(e4), ip4L(1), icmp4L(8, 0), payload(8)),
-		"gre4":         build(t, ethL(e4), ip4L(47), payload(8)),
-		"icmp6-in-4":   build(t, ethL(e4), ip4L(58), payload(8)),
-		"frag4-first":  build(t, ethL(e4), &layers.IPv4{Version: 4, IHL: 5, TTL: 9, Protocol: 17, Flags: layers.IPv4MoreFragments, SrcIP: ip4Src, DstIP: ip4Dst}, udpL(), payload(16)),
-		"frag4-later":  build(t, ethL(e4), &layers.IPv4{Version: 4, IHL: 5, TTL: 9, Protocol: 6, FragOffset: 3, SrcIP: ip4Src, DstIP: ip4Dst}, payload(40)),
-		"arp-req":      build(t, ethL(layers.EthernetTypeARP), arpL(1)),
-		"arp-big-op":   build(t, ethL(layers.EthernetTypeARP), arpL(0x1234)),
-		"arp-ieee802":  build(t, ethL(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeTokenRing, Protocol: e4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1, SourceHwAddress: macSrc, SourceProtAddress: ip4Src, DstHwAddress: macDst, DstProtAddress: ip4Dst}),
-		"tcp6":         build(t, ethL(e6), ip6L(6), tcpL(), payload(5)),
-		"udp6":         build(t, ethL(e6), ip6L(17), udpL(), payload(5)),
-		"sctp6":        build(t, ethL(e6), ip6L(132), sctpL()),
-		"echo6":        build(t, ethL(e6), ip6L(58), icmp6L(128, 0), payload(8)),
-		"icmp4-in-6":   build(t, ethL(e6), ip6L(1), payload(8)),
-		"hop-tcp6":     build(t, ethL(e6), ip6L(0), ext6(0, 6, 16), tcpL()),
-		"chain6":       build(t, ethL(e6), ip6L(0), ext6(0, 60, 8), ext6(60, 43, 16), ext6(43, 44, 24), frag6(51, 0, true), ext6(51, 60, 16), ext6(60, 17, 8), udpL(), payload(3)),
-		"frag6-later":  build(t, ethL(e6), ip6L(44), frag6(17, 100, true), payload(24)),
-		"frag6-atomic": build(t, ethL(e6), ip6L(44), frag6(17, 0, false), udpL()),
-		"unseq6":       build(t, ethL(e6), ip6L(44), frag6(43, 0, true), ext6(43, 0, 8), ext6(0, 17, 8), udpL()),
-		"unrep6":       build(t, ethL(e6), ip6L(43), ext6(43, 43, 8), ext6(43, 6, 8), tcpL()),
-		"dest3":        build(t, ethL(e6), ip6L(60), ext6(60, 60, 8), ext6(60, 60, 8), ext6(60, 59, 8)),
-		"esp6":         build(t, ethL(e6), ip6L(50), payload(24)),
-		"ah-esp6":      build(t, ethL(e6), ip6L(51), ext6(51, 50, 24), payload(16)),
-		"ah0-6":        build(t, ethL(e6), ip6L(51), gopacket.Payload{6, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}, tcpL()),
-		"nonext6":      build(t, ethL(e6), ip6L(59), payload(8)),
-		"mobility6":    build(t, ethL(e6), ip6L(135), payload(8)),
-		"routing4-6":   build(t, ethL(e6), ip6L(43), gopacket.Payload{17, 0, 4, 0, 0, 0, 0, 0}, udpL()),
-		"ns-sll":       build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt, ndOpt(1, macND))),
-		"ns-bare":      build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt)),
-		"ns-tail":      build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt, ndOpt(1, macND), []byte{1, 1, 1})),
-		"ns-dup":       build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt, ndOpt(1, macND), ndOpt(1, macSrc))),
-		"ns-zero":      build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt, []byte{1, 0, 1, 2, 3, 4, 5, 6})),
-		"ns-overrun":   build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt, []byte{1, 2, 1, 2, 3, 4, 5, 6})),
-		"ns-long-sll":  build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt, ndOpt(1, make([]byte, 14)))),
-		"ns-tll":       build(t, ethL(e6), ip6L(58), icmp6L(135, 0), nd(0, ip6Tgt, ndOpt(2, macND))),
-		"na-tll":       build(t, ethL(e6), ip6L(58), icmp6L(136, 0), nd(0x60, ip6Tgt, ndOpt(1, macSrc), ndOpt(2, macND))),
-		"na-code1":     build(t, ethL(e6), ip6L(58), icmp6L(136, 1), nd(0x60, ip6Tgt, ndOpt(2, macND))),
-		"vlan":         build(t, ethL(layers.EthernetTypeDot1Q), vlanL(10, 7, e4), ip4L(6), tcpL()),
-		"qinq":         build(t, ethL(layers.EthernetTypeQinQ), vlanL(100, 1, layers.EthernetTypeDot1Q), vlanL(200, 2, e6), ip6L(17), udpL()),
-		"tag-9100":     build(t, ethL(0x9100), vlanL(5, 0, e4), ip4L(17), udpL()),
-		"three-tags":   build(t, ethL(layers.EthernetTypeDot1Q), vlanL(1, 0, layers.EthernetTypeDot1Q), vlanL(2, 0, layers.EthernetTypeDot1Q), vlanL(3, 0, e4), ip4L(17), udpL()),
-		"vlan-snap":    build(t, ethL(layers.EthernetTypeDot1Q), vlanL(7, 0, 60), &layers.LLC{DSAP: 0xaa, SSAP: 0xaa, Control: 3}, &layers.SNAP{OrganizationalCode: []byte{0, 0, 0}, Type: e4}, ip4L(17), udpL()),
-		"snap-ip4":     build(t, ethL(layers.EthernetTypeLLC), &layers.LLC{DSAP: 0xaa, SSAP: 0xaa, Control: 3}, &layers.SNAP{OrganizationalCode: []byte{0, 0, 0}, Type: e4}, ip4L(6), tcpL()),
-		"snap-cdp":     build(t, ethL(layers.EthernetTypeLLC), &layers.LLC{DSAP: 0xaa, SSAP: 0xaa, Control: 3}, &layers.SNAP{OrganizationalCode: []byte{0, 0, 0x0c}, Type: 0x2000}, payload(20)),
-		"llc-stp":      build(t, ethL(layers.EthernetTypeLLC), &layers.LLC{DSAP: 0x42, SSAP: 0x42, Control: 3}, payload(35)),
-		"mpls":         build(t, ethL(layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 1000, TrafficClass: 3, StackBottom: true, TTL: 9}, ip4L(6), tcpL()),
-		"mpls2":        build(t, ethL(layers.EthernetTypeMPLSMulticast), &layers.MPLS{Label: 16, TTL: 1}, &layers.MPLS{Label: 17, StackBottom: true, TTL: 2}, ip6L(17), udpL()),
-		"vlan-mpls":    build(t, ethL(layers.EthernetTypeDot1Q), vlanL(3, 0, layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 1, StackBottom: true, TTL: 64}, payload(20)),
-		"pbb":          build(t, ethL(0x88e7), gopacket.Payload{0x08, 1, 2, 3}, ethL(e4), ip4L(6), tcpL()),
-		"unknown":      build(t, ethL(0x1234), payload(20)),
+		"tcp4":         buildFrame(t, ethLayer(e4), ip4Layer(6), tcpLayer(), fillPayload(10)),
+		"tcp4-opts":    buildFrame(t, ethLayer(e4), ip4Layer(6), tcpOpts, fillPayload(3)),
+		"udp4":         buildFrame(t, ethLayer(e4), ip4Layer(17), udpLayer(), fillPayload(2)),
+		"udp4-ipopts":  buildFrame(t, ethLayer(e4), ip4Opts, udpLayer(), fillPayload(2)),
+		"sctp4":        buildFrame(t, ethLayer(e4), ip4Layer(132), sctpLayer(), fillPayload(16)),
+		"icmp4":        buildFrame(t, ethLayer(e4), ip4Layer(1), icmp4Layer(8, 0), fillPayload(8)),
+		"gre4":         buildFrame(t, ethLayer(e4), ip4Layer(47), fillPayload(8)),
+		"icmp6-in-4":   buildFrame(t, ethLayer(e4), ip4Layer(58), fillPayload(8)),
+		"frag4-first":  buildFrame(t, ethLayer(e4), &layers.IPv4{Version: 4, IHL: 5, TTL: 9, Protocol: 17, Flags: layers.IPv4MoreFragments, SrcIP: ip4Src, DstIP: ip4Dst}, udpLayer(), fillPayload(16)),
+		"frag4-later":  buildFrame(t, ethLayer(e4), &layers.IPv4{Version: 4, IHL: 5, TTL: 9, Protocol: 6, FragOffset: 3, SrcIP: ip4Src, DstIP: ip4Dst}, fillPayload(40)),
+		"arp-req":      buildFrame(t, ethLayer(layers.EthernetTypeARP), arpLayer(1)),
+		"arp-big-op":   buildFrame(t, ethLayer(layers.EthernetTypeARP), arpLayer(0x1234)),
+		"arp-ieee802":  buildFrame(t, ethLayer(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeTokenRing, Protocol: e4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1, SourceHwAddress: macSrc, SourceProtAddress: ip4Src, DstHwAddress: macDst, DstProtAddress: ip4Dst}),
+		"tcp6":         buildFrame(t, ethLayer(e6), ip6Layer(6), tcpLayer(), fillPayload(5)),
+		"udp6":         buildFrame(t, ethLayer(e6), ip6Layer(17), udpLayer(), fillPayload(5)),
+		"sctp6":        buildFrame(t, ethLayer(e6), ip6Layer(132), sctpLayer()),
+		"echo6":        buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(128, 0), fillPayload(8)),
+		"icmp4-in-6":   buildFrame(t, ethLayer(e6), ip6Layer(1), fillPayload(8)),
+		"hop-tcp6":     buildFrame(t, ethLayer(e6), ip6Layer(0), extHdr6(0, 6, 16), tcpLayer()),
+		"chain6":       buildFrame(t, ethLayer(e6), ip6Layer(0), extHdr6(0, 60, 8), extHdr6(60, 43, 16), extHdr6(43, 44, 24), fragHdr6(51, 0, true), extHdr6(51, 60, 16), extHdr6(60, 17, 8), udpLayer(), fillPayload(3)),
+		"frag6-later":  buildFrame(t, ethLayer(e6), ip6Layer(44), fragHdr6(17, 100, true), fillPayload(24)),
+		"frag6-atomic": buildFrame(t, ethLayer(e6), ip6Layer(44), fragHdr6(17, 0, false), udpLayer()),
+		"unseq6":       buildFrame(t, ethLayer(e6), ip6Layer(44), fragHdr6(43, 0, true), extHdr6(43, 0, 8), extHdr6(0, 17, 8), udpLayer()),
+		"unrep6":       buildFrame(t, ethLayer(e6), ip6Layer(43), extHdr6(43, 43, 8), extHdr6(43, 6, 8), tcpLayer()),
+		"dest3":        buildFrame(t, ethLayer(e6), ip6Layer(60), extHdr6(60, 60, 8), extHdr6(60, 60, 8), extHdr6(60, 59, 8)),
+		"esp6":         buildFrame(t, ethLayer(e6), ip6Layer(50), fillPayload(24)),
+		"ah-esp6":      buildFrame(t, ethLayer(e6), ip6Layer(51), extHdr6(51, 50, 24), fillPayload(16)),
+		"ah0-6":        buildFrame(t, ethLayer(e6), ip6Layer(51), gopacket.Payload{6, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}, tcpLayer()),
+		"nonext6":      buildFrame(t, ethLayer(e6), ip6Layer(59), fillPayload(8)),
+		"mobility6":    buildFrame(t, ethLayer(e6), ip6Layer(135), fillPayload(8)),
+		"routing4-6":   buildFrame(t, ethLayer(e6), ip6Layer(43), gopacket.Payload{17, 0, 4, 0, 0, 0, 0, 0}, udpLayer()),
+		"ns-sll":       buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt, ndOption(1, macND))),
+		"ns-bare":      buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt)),
+		"ns-tail":      buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt, ndOption(1, macND), []byte{1, 1, 1})),
+		"ns-dup":       buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt, ndOption(1, macND), ndOption(1, macSrc))),
+		"ns-zero":      buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt, []byte{1, 0, 1, 2, 3, 4, 5, 6})),
+		"ns-overrun":   buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt, []byte{1, 2, 1, 2, 3, 4, 5, 6})),
+		"ns-long-sll":  buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt, ndOption(1, make([]byte, 14)))),
+		"ns-tll":       buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(135, 0), ndBody(0, ip6Tgt, ndOption(2, macND))),
+		"na-tll":       buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(136, 0), ndBody(0x60, ip6Tgt, ndOption(1, macSrc), ndOption(2, macND))),
+		"na-code1":     buildFrame(t, ethLayer(e6), ip6Layer(58), icmp6Layer(136, 1), ndBody(0x60, ip6Tgt, ndOption(2, macND))),
+		"vlan":         buildFrame(t, ethLayer(layers.EthernetTypeDot1Q), vlanLayer(10, 7, e4), ip4Layer(6), tcpLayer()),
+		"qinq":         buildFrame(t, ethLayer(layers.EthernetTypeQinQ), vlanLayer(100, 1, layers.EthernetTypeDot1Q), vlanLayer(200, 2, e6), ip6Layer(17), udpLayer()),
+		"tag-9100":     buildFrame(t, ethLayer(0x9100), vlanLayer(5, 0, e4), ip4Layer(17), udpLayer()),
+		"three-tags":   buildFrame(t, ethLayer(layers.EthernetTypeDot1Q), vlanLayer(1, 0, layers.EthernetTypeDot1Q), vlanLayer(2, 0, layers.EthernetTypeDot1Q), vlanLayer(3, 0, e4), ip4Layer(17), udpLayer()),
+		"vlan-snap":    buildFrame(t, ethLayer(layers.EthernetTypeDot1Q), vlanLayer(7, 0, 60), &layers.LLC{DSAP: 0xaa, SSAP: 0xaa, Control: 3}, &layers.SNAP{OrganizationalCode: []byte{0, 0, 0}, Type: e4}, ip4Layer(17), udpLayer()),
+		"snap-ip4":     buildFrame(t, ethLayer(layers.EthernetTypeLLC), &layers.LLC{DSAP: 0xaa, SSAP: 0xaa, Control: 3}, &layers.SNAP{OrganizationalCode: []byte{0, 0, 0}, Type: e4}, ip4Layer(6), tcpLayer()),
+		"snap-cdp":     buildFrame(t, ethLayer(layers.EthernetTypeLLC), &layers.LLC{DSAP: 0xaa, SSAP: 0xaa, Control: 3}, &layers.SNAP{OrganizationalCode: []byte{0, 0, 0x0c}, Type: 0x2000}, fillPayload(20)),
+		"llc-stp":      buildFrame(t, ethLayer(layers.EthernetTypeLLC), &layers.LLC{DSAP: 0x42, SSAP: 0x42, Control: 3}, fillPayload(35)),
+		"mpls":         buildFrame(t, ethLayer(layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 1000, TrafficClass: 3, StackBottom: true, TTL: 9}, ip4Layer(6), tcpLayer()),
+		"mpls2":        buildFrame(t, ethLayer(layers.EthernetTypeMPLSMulticast), &layers.MPLS{Label: 16, TTL: 1}, &layers.MPLS{Label: 17, StackBottom: true, TTL: 2}, ip6Layer(17), udpLayer()),
+		"vlan-mpls":    buildFrame(t, ethLayer(layers.EthernetTypeDot1Q), vlanLayer(3, 0, layers.EthernetTypeMPLSUnicast), &layers.MPLS{Label: 1, StackBottom: true, TTL: 64}, fillPayload(20)),
+		"pbb":          buildFrame(t, ethLayer(0x88e7), gopacket.Payload{0x08, 1, 2, 3}, ethLayer(e4), ip4Layer(6), tcpLayer()),
+		"unknown":      buildFrame(t, ethLayer(0x1234), fillPayload(20)),
 	}
 	// Hand-patched oddities.
 	bad := func(name string, src string, patch func(f []byte)) {
@@ -164,8 +164,8 @@ func TestExtractFullDecode(t *testing.T) {
 		var want Key
 		FieldInPort.Set(&want, 7)
 		eth := p.Layer(layers.LayerTypeEthernet).(*layers.Ethernet)
-		FieldEthDst.Set(&want, mac48(eth.DstMAC))
-		FieldEthSrc.Set(&want, mac48(eth.SrcMAC))
+		FieldEthDst.Set(&want, macValue(eth.DstMAC))
+		FieldEthSrc.Set(&want, macValue(eth.SrcMAC))
 		FieldEthType.Set(&want, uint64(eth.EthernetType))
 		for _, l := range p.Layers() {
 			switch x := l.(type) {
@@ -179,16 +179,16 @@ func TestExtractFullDecode(t *testing.T) {
 				FieldEthType.Set(&want, uint64(x.Type))
 			case *layers.ARP:
 				FieldNwProto.Set(&want, uint64(x.Operation))
-				FieldIPv4Src.Set(&want, ip4Of(x.SourceProtAddress))
-				FieldIPv4Dst.Set(&want, ip4Of(x.DstProtAddress))
-				FieldArpSha.Set(&want, mac48(x.SourceHwAddress))
-				FieldArpTha.Set(&want, mac48(x.DstHwAddress))
+				FieldIPv4Src.Set(&want, gpIPv4(x.SourceProtAddress))
+				FieldIPv4Dst.Set(&want, gpIPv4(x.DstProtAddress))
+				FieldArpSha.Set(&want, macValue(x.SourceHwAddress))
+				FieldArpTha.Set(&want, macValue(x.DstHwAddress))
 			case *layers.IPv4:
 				FieldNwProto.Set(&want, uint64(x.Protocol))
 				FieldNwTos.Set(&want, uint64(x.TOS))
 				FieldNwTTL.Set(&want, uint64(x.TTL))
-				FieldIPv4Src.Set(&want, ip4Of(x.SrcIP))
-				FieldIPv4Dst.Set(&want, ip4Of(x.DstIP))
+				FieldIPv4Src.Set(&want, gpIPv4(x.SrcIP))
+				FieldIPv4Dst.Set(&want, gpIPv4(x.DstIP))
 			case *layers.IPv6:
 				FieldNwProto.Set(&want, uint64(x.NextHeader))
 				if x.HopByHop != nil {
@@ -229,7 +229,7 @@ func TestExtractFullDecode(t *testing.T) {
 				FieldNdTargetLo.Set(&want, binary.BigEndian.Uint64(x.TargetAddress[8:]))
 				for _, o := range x.Options {
 					if o.Type == layers.ICMPv6OptSourceAddress {
-						FieldArpSha.Set(&want, mac48(o.Data))
+						FieldArpSha.Set(&want, macValue(o.Data))
 					}
 				}
 			case *layers.ICMPv6NeighborAdvertisement:
@@ -237,7 +237,7 @@ func TestExtractFullDecode(t *testing.T) {
 				FieldNdTargetLo.Set(&want, binary.BigEndian.Uint64(x.TargetAddress[8:]))
 				for _, o := range x.Options {
 					if o.Type == layers.ICMPv6OptTargetAddress {
-						FieldArpTha.Set(&want, mac48(o.Data))
+						FieldArpTha.Set(&want, macValue(o.Data))
 					}
 				}
 			}
@@ -251,17 +251,17 @@ func TestExtractFullDecode(t *testing.T) {
 	}
 }
 
-// gen builds random frames: random stacks of layers with random field
+// frameGen builds random frames: random stacks of layers with random field
 // values.
-type gen struct {
+type frameGen struct {
 	r     *rand.Rand
 	t     testing.TB
 	proto layers.IPProtocol // the protocol of the last L4 layers made
 }
 
-func (g *gen) n(n int) int           { return g.r.IntN(n) }
-func (g *gen) chance(p float64) bool { return g.r.Float64() < p }
-func (g *gen) bytes(n int) []byte {
+func (g *frameGen) n(n int) int           { return g.r.IntN(n) }
+func (g *frameGen) chance(p float64) bool { return g.r.Float64() < p }
+func (g *frameGen) bytes(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(g.r.Uint32())
@@ -269,7 +269,7 @@ func (g *gen) bytes(n int) []byte {
 	return b
 }
 
-func (g *gen) frame() []byte {
+func (g *frameGen) frame() []byte {
 	tpids := []layers.EthernetType{0x8100, 0x88a8, 0x9100}
 	eth := &layers.Ethernet{SrcMAC: g.bytes(6), DstMAC: g.bytes(6)}
 	ls := []gopacket.SerializableLayer{eth}
@@ -289,7 +289,7 @@ func (g *gen) frame() []byte {
 		ls = append(ls, g.ipv6()...)
 	case x < 15:
 		setType(layers.EthernetTypeARP)
-		a := arpL(uint16(g.n(5)))
+		a := arpLayer(uint16(g.n(5)))
 		a.SourceHwAddress, a.DstHwAddress = g.bytes(6), g.bytes(6)
 		a.SourceProtAddress, a.DstProtAddress = g.bytes(4), g.bytes(4)
 		ls = append(ls, a)
@@ -314,7 +314,7 @@ func (g *gen) frame() []byte {
 	return append([]byte(nil), buf.Bytes()...)
 }
 
-func (g *gen) ipv4() []gopacket.SerializableLayer {
+func (g *frameGen) ipv4() []gopacket.SerializableLayer {
 	ip := &layers.IPv4{Version: 4, IHL: 5, TOS: uint8(g.n(256)), Id: uint16(g.n(65536)), TTL: uint8(g.n(256)),
 		SrcIP: g.bytes(4), DstIP: g.bytes(4)}
 	if g.chance(0.2) {
@@ -329,7 +329,7 @@ func (g *gen) ipv4() []gopacket.SerializableLayer {
 	return append([]gopacket.SerializableLayer{ip}, l4...)
 }
 
-func (g *gen) ipv6() []gopacket.SerializableLayer {
+func (g *frameGen) ipv6() []gopacket.SerializableLayer {
 	ip := &layers.IPv6{Version: 6, TrafficClass: uint8(g.n(256)), FlowLabel: uint32(g.n(1 << 20)),
 		HopLimit: uint8(g.n(256)), SrcIP: g.bytes(16), DstIP: g.bytes(16)}
 	ls := []gopacket.SerializableLayer{ip}
@@ -353,20 +353,20 @@ func (g *gen) ipv6() []gopacket.SerializableLayer {
 			if g.chance(0.4) {
 				off = uint16(g.n(0x2000))
 			}
-			ls = append(ls, frag6(next(i+1), off, g.chance(0.5)))
+			ls = append(ls, fragHdr6(next(i+1), off, g.chance(0.5)))
 		case 51:
-			ls = append(ls, ext6(51, next(i+1), 12+4*g.n(4)))
+			ls = append(ls, extHdr6(51, next(i+1), 12+4*g.n(4)))
 		case 50, 59:
 			return append(ls, gopacket.Payload(g.bytes(g.n(24))))
 		default:
-			ls = append(ls, ext6(e, next(i+1), 8+8*g.n(3)))
+			ls = append(ls, extHdr6(e, next(i+1), 8+8*g.n(3)))
 		}
 	}
 	return append(ls, l4...)
 }
 
 // l4 returns random L4 layers for ip, and sets g.proto to its protocol.
-func (g *gen) l4(ip gopacket.NetworkLayer, v6 bool) []gopacket.SerializableLayer {
+func (g *frameGen) l4(ip gopacket.NetworkLayer, v6 bool) []gopacket.SerializableLayer {
 	pl := gopacket.Payload(g.bytes(g.n(32)))
 	switch g.n(9) {
 	case 0, 1:
@@ -402,13 +402,13 @@ func (g *gen) l4(ip gopacket.NetworkLayer, v6 bool) []gopacket.SerializableLayer
 				case 0:
 					opts = append(opts, g.bytes(g.n(12)))
 				case 1:
-					opts = append(opts, ndOpt(byte(g.n(6)), g.bytes(g.n(20))))
+					opts = append(opts, ndOption(byte(g.n(6)), g.bytes(g.n(20))))
 				default:
-					opts = append(opts, ndOpt(byte(1+g.n(2)), g.bytes(6)))
+					opts = append(opts, ndOption(byte(1+g.n(2)), g.bytes(6)))
 				}
 			}
 			_ = c.SetNetworkLayerForChecksum(ip)
-			return []gopacket.SerializableLayer{c, nd(byte(g.n(256)), g.bytes(16), opts...)}
+			return []gopacket.SerializableLayer{c, ndBody(byte(g.n(256)), g.bytes(16), opts...)}
 		}
 		_ = c.SetNetworkLayerForChecksum(ip)
 		return []gopacket.SerializableLayer{c, pl}
@@ -429,7 +429,7 @@ func TestExtractRandom(t *testing.T) {
 	if testing.Short() {
 		n = 2000
 	}
-	g := &gen{r: rand.New(rand.NewPCG(seed, 0x5eed)), t: t}
+	g := &frameGen{r: rand.New(rand.NewPCG(seed, 0x5eed)), t: t}
 	fails := 0
 	for i := 0; i < n && fails < 5; i++ {
 		f := g.frame()

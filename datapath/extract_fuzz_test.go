@@ -8,7 +8,7 @@ var (
 	l4Words = []int{WordL4, WordArpSha, WordArpTha, WordNdTargetHi, WordNdTargetLo}
 )
 
-func zeroWords(k *Key, words []int) bool {
+func wordsZero(k *Key, words []int) bool {
 	for _, w := range words {
 		if k[w] != 0 {
 			return false
@@ -59,23 +59,23 @@ func checkInvariants(t testing.TB, frame []byte, k *Key, l *Layout) {
 	switch typ {
 	case ethTypeIPv4, ethTypeIPv6, ethTypeARP:
 	default:
-		if !zeroWords(k, l3Words) || !zeroWords(k, l4Words) || l.L3 != 0 || l.L4 != 0 {
+		if !wordsZero(k, l3Words) || !wordsZero(k, l4Words) || l.L3 != 0 || l.L4 != 0 {
 			fail("L3/L4 fields without IP or ARP")
 		}
 	}
-	if l.L3 == 0 && (!zeroWords(k, l3Words) || !zeroWords(k, l4Words) || l.L4 != 0) {
+	if l.L3 == 0 && (!wordsZero(k, l3Words) || !wordsZero(k, l4Words) || l.L4 != 0) {
 		fail("L3/L4 fields without an L3 header")
 	}
-	if typ == ethTypeARP && (k[WordL4] != 0 || !zeroWords(k, l3Words[2:]) || k[WordNdTargetHi] != 0 || k[WordNdTargetLo] != 0) {
+	if typ == ethTypeARP && (k[WordL4] != 0 || !wordsZero(k, l3Words[2:]) || k[WordNdTargetHi] != 0 || k[WordNdTargetLo] != 0) {
 		fail("ARP with IPv6 or L4 fields")
 	}
-	if typ == ethTypeIPv4 && (!zeroWords(k, l3Words[2:]) || FieldIPv6Label.Get(k) != 0 || FieldIPv6Exthdr.Get(k) != 0) {
+	if typ == ethTypeIPv4 && (!wordsZero(k, l3Words[2:]) || FieldIPv6Label.Get(k) != 0 || FieldIPv6Exthdr.Get(k) != 0) {
 		fail("IPv4 with IPv6 fields")
 	}
 	if typ == ethTypeIPv6 && k[WordIPv4] != 0 {
 		fail("IPv6 with IPv4 fields")
 	}
-	if typ != ethTypeARP && l.L4 == 0 && !zeroWords(k, l4Words) {
+	if typ != ethTypeARP && l.L4 == 0 && !wordsZero(k, l4Words) {
 		fail("L4 fields without an L4 header")
 	}
 	if FieldNwFrag.Get(k)&FragLater != 0 && l.L4 != 0 {
@@ -88,7 +88,7 @@ func checkInvariants(t testing.TB, frame []byte, k *Key, l *Layout) {
 		var k2 Key
 		var l2 Layout
 		Extract(frame[:l.L3+1], 0, &k2, &l2)
-		if l2.L3 != 0 || !zeroWords(&k2, l3Words) {
+		if l2.L3 != 0 || !wordsZero(&k2, l3Words) {
 			t.Errorf("frame cut inside L3 still has L3 fields: %s", fieldsOf(&k2))
 		}
 	}

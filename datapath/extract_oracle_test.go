@@ -16,7 +16,7 @@ import (
 // the oracle follows our rule, still reading the values from gopacket.
 //
 // The oracle decodes one header at a time (gopacket.NewPacket from that
-// header's layer type with NoCopy, or the layer's DecodeFromBytes where
+// header's layer type, lazily and with NoCopy, or the layer's DecodeFromBytes where
 // gopacket keeps a layer that failed to decode and we need that layer's own
 // verdict), because many rules continue past a point where gopacket's own
 // chain stops. Offsets for the layout come from the NoCopy slices: a layer's
@@ -27,22 +27,22 @@ import (
 // a DecodeFailure) mean "not decoded"; ports of gopacket's Layer decoders
 // that are not DecodingLayers go through NewPacket.
 
-type oracle struct {
+type gpOracle struct {
 	frame []byte
 	k     Key
 	l     Layout
 	rules []string // the rules that applied, for failure messages
 }
 
-func (o *oracle) rule(format string, args ...any) {
+func (o *gpOracle) rule(format string, args ...any) {
 	o.rules = append(o.rules, fmt.Sprintf(format, args...))
 }
 
 // off is the offset of b (a sub-slice of the frame) in the frame.
-func (o *oracle) off(b []byte) uint16 { return uint16(cap(o.frame) - cap(b)) }
+func (o *gpOracle) off(b []byte) uint16 { return uint16(cap(o.frame) - cap(b)) }
 
-// decode runs d.DecodeFromBytes(data), turning a panic into an error.
-func decode(d gopacket.DecodingLayer, data []byte) (err error) {
+// gpDecode runs d.DecodeFromBytes(data), turning a panic into an error.
+func gpDecode(d gopacket.DecodingLayer, data []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
@@ -51,36 +51,34 @@ func decode(d gopacket.DecodingLayer, data []byte) (err error) {
 	return d.DecodeFromBytes(data, gopacket.NilDecodeFeedback)
 }
 
-// first decodes data as a packet starting with layer type lt and returns
-// that layer, or nil when gopacket did not produce it.
-func first(data []byte, lt gopacket.LayerType) gopacket.Layer {
-	p := gopacket.NewPacket(data, lt, gopacket.NoCopy)
-	if ls := p.Layers(); len(ls) > 0 && ls[0].LayerType() == lt {
-		return ls[0]
-	}
-	return nil
+// gpFirst decodes data as a packet starting with layer type lt and returns
+// that layer, or nil when gopacket did not produce it. The decoding is lazy,
+// so that gopacket stops after that layer.
+func gpFirst(data []byte, lt gopacket.LayerType) gopacket.Layer {
+	p := gopacket.NewPacket(data, lt, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+	return p.Layer(lt)
 }
 
-func macOf(m net.HardwareAddr) uint64 { return mac48(m) }
+func gpMAC(m net.HardwareAddr) uint64 { return macValue(m) }
 
-func ip4Of(ip net.IP) uint64 { return uint64(binary.BigEndian.Uint32(ip.To4())) }
+func gpIPv4(ip net.IP) uint64 { return uint64(binary.BigEndian.Uint32(ip.To4())) }
 
 // gopacketKey returns the key and layout gopacket's decoding implies for
 // frame, and the rules applied.
 func gopacketKey(frame []byte, inPort uint32) (Key, Layout, []string) {
-	o := &oracle{frame: frame[:len(frame):len(frame)]}
+	o := &gpOracle{frame: frame[:len(frame):len(frame)]}
 	o.walk(inPort)
 	return o.k, o.l, o.rules
 }
 
-func (o *oracle) walk(inPort uint32) {
+func (o *gpOracle) walk(inPort uint32) {
 	FieldInPort.Set(&o.k, uint64(inPort))
 	var eth layers.Ethernet
-	if decode(&eth, o.frame) != nil {
+	if gpDecode(&eth, o.frame) != nil {
 		return // shorter than 14 bytes: gopacket has no Ethernet either
 	}
-	FieldEthDst.Set(&o.k, macOf(eth.DstMAC))
-	FieldEthSrc.Set(&o.k, macOf(eth.SrcMAC))
+	FieldEthDst.Set(&o.k, gpMAC(eth.DstMAC))
+	FieldEthSrc.Set(&o.k, gpMAC(eth.SrcMAC))
 	typ := uint16(eth.EthernetType)
 	rest := o.frame[14:]
 	if eth.EthernetType == layers.EthernetTypeLLC {
@@ -98,7 +96,7 @@ func (o *oracle) walk(inPort uint32) {
 			o.rule("gopacket has no decoder for TPID 0x9100: decoded with its 802.1Q decoder")
 		}
 		var d layers.Dot1Q
-		if decode(&d, rest) != nil {
+		if gpDecode(&d, rest) != nil {
 			break // the tag needs its TCI and the next ethertype
 		}
 		tci := uint64(d.Priority)<<13 | uint64(d.VLANIdentifier) | VlanCFI
@@ -122,7 +120,7 @@ func (o *oracle) walk(inPort uint32) {
 	switch typ {
 	case ethTypeMPLS, ethTypeMPLSMC:
 		o.rule("MPLS: only the top label stack entry; gopacket decodes the stack and guesses the payload")
-		if m, ok := first(rest, layers.LayerTypeMPLS).(*layers.MPLS); ok {
+		if m, ok := gpFirst(rest, layers.LayerTypeMPLS).(*layers.MPLS); ok {
 			lse := m.Label<<12 | uint32(m.TrafficClass)<<9 | uint32(m.TTL)
 			if m.StackBottom {
 				lse |= 1 << 8
@@ -132,7 +130,7 @@ func (o *oracle) walk(inPort uint32) {
 		}
 	case ethTypePBB:
 		o.rule("PBB: gopacket has no 802.1ah decoder; the I-TAG is read from the payload it leaves")
-		if p, ok := first(rest, gopacket.LayerTypePayload).(*gopacket.Payload); ok && len(*p) >= 4 {
+		if p, ok := gpFirst(rest, gopacket.LayerTypePayload).(*gopacket.Payload); ok && len(*p) >= 4 {
 			b := []byte(*p)
 			FieldPBBISID.Set(&o.k, uint64(b[1])<<16|uint64(b[2])<<8|uint64(b[3]))
 			FieldPBBUCA.Set(&o.k, uint64(b[0]>>3&1))
@@ -149,11 +147,11 @@ func (o *oracle) walk(inPort uint32) {
 
 // llc returns the ethertype of an 802.3 payload: the SNAP type or
 // EthTypeNone.
-func (o *oracle) llc(rest []byte) uint16 {
+func (o *gpOracle) llc(rest []byte) uint16 {
 	var llc layers.LLC
 	var snap layers.SNAP
-	if decode(&llc, rest) != nil || llc.NextLayerType() != layers.LayerTypeSNAP ||
-		decode(&snap, llc.Payload) != nil {
+	if gpDecode(&llc, rest) != nil || llc.NextLayerType() != layers.LayerTypeSNAP ||
+		gpDecode(&snap, llc.Payload) != nil {
 		return EthTypeNone
 	}
 	// Rule: gopacket takes any LLC with SAPs 0xAA (ignoring the I/G and
@@ -167,8 +165,8 @@ func (o *oracle) llc(rest []byte) uint16 {
 	return uint16(snap.Type)
 }
 
-func (o *oracle) arp(rest []byte) {
-	a, ok := first(rest, layers.LayerTypeARP).(*layers.ARP)
+func (o *gpOracle) arp(rest []byte) {
+	a, ok := gpFirst(rest, layers.LayerTypeARP).(*layers.ARP)
 	if !ok {
 		return
 	}
@@ -185,16 +183,16 @@ func (o *oracle) arp(rest []byte) {
 		return
 	}
 	FieldNwProto.Set(&o.k, uint64(a.Operation))
-	FieldIPv4Src.Set(&o.k, ip4Of(a.SourceProtAddress))
-	FieldIPv4Dst.Set(&o.k, ip4Of(a.DstProtAddress))
-	FieldArpSha.Set(&o.k, macOf(a.SourceHwAddress))
-	FieldArpTha.Set(&o.k, macOf(a.DstHwAddress))
+	FieldIPv4Src.Set(&o.k, gpIPv4(a.SourceProtAddress))
+	FieldIPv4Dst.Set(&o.k, gpIPv4(a.DstProtAddress))
+	FieldArpSha.Set(&o.k, gpMAC(a.SourceHwAddress))
+	FieldArpTha.Set(&o.k, gpMAC(a.DstHwAddress))
 	o.l.L3 = o.off(rest)
 }
 
-func (o *oracle) ipv4(rest []byte) {
+func (o *gpOracle) ipv4(rest []byte) {
 	var ip layers.IPv4
-	err := decode(&ip, rest)
+	err := gpDecode(&ip, rest)
 	if len(rest) < ipv4HdrLen {
 		return // gopacket: "less than 20" too
 	}
@@ -227,8 +225,8 @@ func (o *oracle) ipv4(rest []byte) {
 	FieldNwTos.Set(&o.k, uint64(ip.TOS))
 	FieldNwTTL.Set(&o.k, uint64(ip.TTL))
 	FieldNwFrag.Set(&o.k, frag)
-	FieldIPv4Src.Set(&o.k, ip4Of(ip.SrcIP))
-	FieldIPv4Dst.Set(&o.k, ip4Of(ip.DstIP))
+	FieldIPv4Src.Set(&o.k, gpIPv4(ip.SrcIP))
+	FieldIPv4Dst.Set(&o.k, gpIPv4(ip.DstIP))
 	o.l.L3 = o.off(rest)
 	if frag&FragLater == 0 {
 		if frag != 0 {
@@ -240,9 +238,9 @@ func (o *oracle) ipv4(rest []byte) {
 	}
 }
 
-func (o *oracle) ipv6(rest []byte) {
+func (o *gpOracle) ipv6(rest []byte) {
 	var ip layers.IPv6
-	_ = decode(&ip, rest)
+	_ = gpDecode(&ip, rest)
 	if len(rest) < ipv6HdrLen {
 		return
 	}
@@ -282,20 +280,20 @@ walk:
 		switch nh {
 		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
 			var x layers.IPv6ExtensionSkipper
-			if decode(&x, pl) != nil {
+			if gpDecode(&x, pl) != nil {
 				break walk
 			}
 			seen = append(seen, nh)
 			nh, pl = x.NextHeader, x.Payload
 		case layers.IPProtocolAH:
-			ah, ok := first(pl, layers.LayerTypeIPSecAH).(*layers.IPSecAH)
+			ah, ok := gpFirst(pl, layers.LayerTypeIPSecAH).(*layers.IPSecAH)
 			if !ok {
 				break walk
 			}
 			seen = append(seen, nh)
 			nh, pl = ah.NextHeader, ah.Payload
 		case layers.IPProtocolIPv6Fragment:
-			f, ok := first(pl, layers.LayerTypeIPv6Fragment).(*layers.IPv6Fragment)
+			f, ok := gpFirst(pl, layers.LayerTypeIPv6Fragment).(*layers.IPv6Fragment)
 			if !ok {
 				break walk
 			}
@@ -313,7 +311,7 @@ walk:
 			}
 		case layers.IPProtocolESP:
 			// gopacket's ESP decoder needs SPI and sequence number.
-			if first(pl, layers.LayerTypeIPSecESP) != nil {
+			if gpFirst(pl, layers.LayerTypeIPSecESP) != nil {
 				seen = append(seen, nh)
 			}
 			break walk
@@ -389,11 +387,11 @@ func exthdrOracle(seen []layers.IPProtocol, nonext bool) uint64 {
 }
 
 // l4 decodes the L4 header pl of IP protocol proto.
-func (o *oracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
+func (o *gpOracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
 	switch proto {
 	case layers.IPProtocolTCP:
 		var t layers.TCP
-		if err := decode(&t, pl); len(pl) < tcpHdrLen {
+		if err := gpDecode(&t, pl); len(pl) < tcpHdrLen {
 			return
 		} else if err != nil {
 			// Rule: gopacket rejects a TCP header whose data offset is
@@ -416,7 +414,7 @@ func (o *oracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
 		FieldTCPFlags.Set(&o.k, flags)
 	case layers.IPProtocolUDP:
 		var u layers.UDP
-		if err := decode(&u, pl); len(pl) < udpHdrLen {
+		if err := gpDecode(&u, pl); len(pl) < udpHdrLen {
 			return
 		} else if err != nil {
 			// Rule: gopacket rejects a UDP length of 1..7 after decoding
@@ -427,7 +425,7 @@ func (o *oracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
 		FieldTpDst.Set(&o.k, uint64(u.DstPort))
 	case layers.IPProtocolSCTP:
 		var s layers.SCTP
-		if decode(&s, pl) != nil {
+		if gpDecode(&s, pl) != nil {
 			return
 		}
 		FieldTpSrc.Set(&o.k, uint64(s.SrcPort))
@@ -440,7 +438,7 @@ func (o *oracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
 			return
 		}
 		var c layers.ICMPv4
-		if decode(&c, pl) != nil {
+		if gpDecode(&c, pl) != nil {
 			return
 		}
 		FieldTpSrc.Set(&o.k, uint64(c.TypeCode.Type()))
@@ -451,7 +449,7 @@ func (o *oracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
 			return
 		}
 		var c layers.ICMPv6
-		if decode(&c, pl) != nil {
+		if gpDecode(&c, pl) != nil {
 			return
 		}
 		// Rule: OVS and we need 8 bytes (the header and the 4 bytes
@@ -464,7 +462,7 @@ func (o *oracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
 		FieldTpSrc.Set(&o.k, uint64(typ))
 		FieldTpDst.Set(&o.k, uint64(code))
 		if (typ == icmp6NeighSol || typ == icmp6NeighAdv) && code == 0 {
-			o.nd(c.Payload, typ)
+			o.ndBody(c.Payload, typ)
 		} else if typ == icmp6NeighSol || typ == icmp6NeighAdv {
 			// Rule: ND fields only for code 0 (OVS); gopacket ignores it.
 			o.rule("ND with code %d: no ND fields", code)
@@ -476,9 +474,9 @@ func (o *oracle) l4(pl []byte, proto layers.IPProtocol, v6 bool) {
 	o.l.L4Proto = uint8(proto)
 }
 
-// nd decodes a neighbour solicitation or advertisement body (after the
+// ndBody decodes a neighbour solicitation or advertisement body (after the
 // 4-byte ICMPv6 header).
-func (o *oracle) nd(body []byte, typ uint8) {
+func (o *gpOracle) ndBody(body []byte, typ uint8) {
 	// Rule: gopacket rejects the whole message when an option is
 	// malformed or a tail shorter than an option follows the last one.
 	// OVS and we ignore a tail of less than 8 bytes and, when an option is
@@ -491,13 +489,13 @@ func (o *oracle) nd(body []byte, typ uint8) {
 	var target net.IP
 	if typ == icmp6NeighSol {
 		var ns layers.ICMPv6NeighborSolicitation
-		if decode(&ns, body[:20]) != nil {
+		if gpDecode(&ns, body[:20]) != nil {
 			return
 		}
 		target = ns.TargetAddress
 	} else {
 		var na layers.ICMPv6NeighborAdvertisement
-		if decode(&na, body[:20]) != nil {
+		if gpDecode(&na, body[:20]) != nil {
 			return
 		}
 		target = na.TargetAddress
@@ -523,7 +521,7 @@ func (o *oracle) nd(body []byte, typ uint8) {
 	for _, opt := range os {
 		if opt.Type == want && len(opt.Data) == 6 {
 			n++
-			lla = macOf(opt.Data)
+			lla = gpMAC(opt.Data)
 		}
 	}
 	if n > 1 {
