@@ -70,7 +70,11 @@ func (o *AFPacketOptions) setDefaults() {
 // Receive: one recvmmsg moves up to min(len(pkts), MaxBatch) frames into the
 // caller's packets; with RxRingFrames set, frames are copied instead from a
 // TPACKET_V2 ring the kernel fills (no system call while frames wait there,
-// and about ten times less receive cpu per frame in BenchmarkAFPacketSendRecv). The kernel strips a frame's outermost VLAN tag into its
+// and about a tenth of the receive cpu per frame in
+// BenchmarkAFPacketSendRecv). Only frames that arrive on the interface are
+// received: the kernel never hands a socket its own transmissions, and
+// PACKET_IGNORE_OUTGOING hides what others (the host stack, other sockets)
+// transmit on it. The kernel strips a frame's outermost VLAN tag into its
 // metadata before AF_PACKET sees it (always in software, and in hardware
 // with rx-vlan offload); the port reads it back through PACKET_AUXDATA and
 // re-inserts it, so Recv returns frames as they were on the wire. Frames
@@ -79,10 +83,10 @@ func (o *AFPacketOptions) setDefaults() {
 // peer of a veth) until the port learns PACKET_VNET_HDR.
 //
 // Transmit: one sendmmsg per MaxBatch frames, with PACKET_QDISC_BYPASS unless
-// disabled. The socket never reads back its own transmissions
-// (PACKET_IGNORE_OUTGOING). The interface is put in promiscuous mode (a
-// membership dropped when the socket closes) and brought up if it was down;
-// Close leaves it up.
+// disabled.
+//
+// The interface is put in promiscuous mode (a membership dropped when the
+// socket closes) and brought up if it was down; Close leaves it up.
 //
 // Stats are counted by the port per batch; RxDropped also includes the
 // frames the kernel dropped because the socket's receive queue was full

@@ -215,9 +215,9 @@ func (t *txState) init(batch int) {
 // (empty, shorter than an Ethernet header, longer than the MTU: EINVAL,
 // EMSGSIZE) are counted in TxErrors; frames lost for want of room (ENOBUFS
 // from a full device or peer queue; a full send buffer that did not drain
-// within SendTimeout; that bounds all the waiting of one call) or because
-// the interface is down are counted in TxDropped. The error is ErrClosed after Close, or reports that the
-// interface is gone (ENXIO, ENODEV).
+// within SendTimeout, which bounds all the waiting of one call) or because
+// the interface is down are counted in TxDropped. The error is ErrClosed
+// after Close, or reports that the interface is gone (ENXIO, ENODEV).
 func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 	if p.fd.closed.Load() {
 		return 0, ErrClosed
