@@ -303,13 +303,13 @@ func TestAFPacketBringsUp(t *testing.T) {
 	if !a.State().AdminUp {
 		t.Fatalf("va not brought up")
 	}
-	if _, err := OpenAFPacketIn(ns, "no-such-dev"); err == nil {
+	if _, err := openAFPacketIn(ns, "no-such-dev"); err == nil {
 		t.Fatalf("opening a missing interface succeeded")
 	}
 }
 
-// OpenAFPacketIn opens dev in namespace ns (test helper).
-func OpenAFPacketIn(ns, dev string) (p *AFPacketPort, err error) {
+// openAFPacketIn opens dev in namespace ns (test helper).
+func openAFPacketIn(ns, dev string) (p *AFPacketPort, err error) {
 	err = InNamespace(ns, func() error {
 		p, err = OpenAFPacket(dev, AFPacketOptions{})
 		return err
