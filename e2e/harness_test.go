@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-var govsdBin string // built by TestMain
+var govsdBin, govsBin string // built by TestMain
 
 func TestMain(m *testing.M) {
 	if os.Geteuid() != 0 {
@@ -34,11 +34,12 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	govsdBin = filepath.Join(dir, "govsd")
-	out, err := exec.Command("go", "build", "-o", govsdBin, "../cmd/govsd").CombinedOutput()
-	if err != nil {
-		fmt.Printf("e2e: building govsd: %v\n%s", err, out)
-		os.Exit(1)
+	govsdBin, govsBin = filepath.Join(dir, "govsd"), filepath.Join(dir, "govs")
+	for bin, pkg := range map[string]string{govsdBin: "../cmd/govsd", govsBin: "../cmd/govs"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Printf("e2e: building %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -99,7 +100,7 @@ func startSwitch(t *testing.T, o switchOpts) *labSwitch {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.stop)
-	if !waitFor(10*time.Second, func() bool { _, err := os.Stat(s.mgmt()); return err == nil }) {
+	if !waitFor(60*time.Second, func() bool { _, err := os.Stat(s.mgmt()); return err == nil }) {
 		t.Fatalf("govsd did not come up:\n%s", s.log)
 	}
 	return s

@@ -56,9 +56,12 @@ type xlateResult struct {
 func (br *Bridge) newXlate(key *datapath.Key, learn bool, tr *traceLog) *xlate {
 	x := &xlate{br: br, flow: *key, inPort: uint32(datapath.FieldInPort.Get(key)), learn: learn, trace: tr}
 	x.flow[datapath.WordMetadata] = 0
-	// Megaflows always match the input port exactly: outputs compare
-	// against it and per-port config applies.
+	// Megaflows always match the input port exactly (outputs compare
+	// against it and per-port config applies), the recirculation id and,
+	// as in Open vSwitch, the ethertype.
 	datapath.FieldInPort.Exact(&x.wc)
+	datapath.FieldRecircID.Exact(&x.wc)
+	datapath.FieldEthType.Exact(&x.wc)
 	return x
 }
 
