@@ -11,8 +11,9 @@ type bundle struct{}
 
 // housekeeping runs the bridge's periodic work every second: pushing
 // megaflow statistics to rules and tables (and expiring idle megaflows),
-// rule idle and hard timeouts, MAC aging, and polling link state when
-// there is no link monitor. Owned by the bridge; stopped by Close.
+// rule idle and hard timeouts, MAC aging, and polling link state (the link
+// monitor reports changes at once; polling catches ports it cannot see,
+// such as memory ports). Owned by the bridge; stopped by Close.
 func (br *Bridge) housekeeping() {
 	defer br.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -25,9 +26,7 @@ func (br *Bridge) housekeeping() {
 			br.pushStats()
 			br.expireRules(now)
 			br.macs.expire(now, 0, false)
-			if br.links == nil {
-				br.pollLinks()
-			}
+			br.checkLinks()
 		}
 	}
 }
@@ -44,31 +43,32 @@ func (br *Bridge) watchLinks() {
 			if !ok {
 				return
 			}
-			if ev.Deleted {
-				continue
+			if !ev.Deleted {
+				br.checkLinks()
 			}
-			br.linkChanged(ev.Ifindex, ev.Name)
 		}
 	}
 }
 
-// pollLinks checks every port's link state.
-func (br *Bridge) pollLinks() {
-	br.linkChanged(0, "")
-}
-
-// linkChanged re-reads the link state of the port with this ifindex or
-// name (all ports when both are zero) and reports changes.
-func (br *Bridge) linkChanged(ifindex int, name string) {
+// checkLinks re-reads every port's link state and reports changes with
+// PORT_STATUS. The write lock is taken only when something changed.
+func (br *Bridge) checkLinks() {
+	br.mu.RLock()
+	changed := false
+	for _, no := range br.portOrder {
+		if op := br.ports[no]; portState(op.vp.State()) != op.state {
+			changed = true
+			break
+		}
+	}
+	br.mu.RUnlock()
+	if !changed {
+		return
+	}
 	br.mu.Lock()
 	defer br.mu.Unlock()
 	for _, no := range br.portOrder {
 		op := br.ports[no]
-		if ifindex != 0 || name != "" {
-			if !(ifindex != 0 && op.info.Ifindex == ifindex) && !(name != "" && op.info.Name == name) {
-				continue
-			}
-		}
 		st := portState(op.vp.State())
 		if st == op.state {
 			continue
