@@ -69,9 +69,25 @@ func TestStandaloneLab(t *testing.T) {
 	if !regexp.MustCompile(`n_packets=[1-9]\d*.*priority=0 actions=NORMAL`).MatchString(flows) {
 		t.Errorf("dump-flows:\n%s", flows)
 	}
-	out, err := exec.Command("ovs-appctl", "-t", filepath.Join(s.rundir, "govsd.ctl"), "dpctl/show").CombinedOutput()
-	if err != nil || !regexp.MustCompile(`lookups: hit:[1-9]\d* missed:[1-9]`).Match(out) {
-		t.Errorf("ovs-appctl dpctl/show: %v\n%s", err, out)
+	// The control socket, through ovs-appctl and through govs.
+	ctl := filepath.Join(s.rundir, "govsd.ctl")
+	for _, tool := range [][]string{{"ovs-appctl", "-t", ctl}, {govsBin, "-t", ctl}} {
+		out, err := exec.Command(tool[0], append(tool[1:], "dpctl/show")...).CombinedOutput()
+		if err != nil || !regexp.MustCompile(`lookups: hit:[1-9]\d* missed:[1-9]`).Match(out) {
+			t.Errorf("%s dpctl/show: %v\n%s", tool[0], err, out)
+		}
+		out, err = exec.Command(tool[0], append(tool[1:], "dpctl/dump-flows")...).CombinedOutput()
+		if err != nil || !regexp.MustCompile(`(?m)^recirc_id\(0\),in_port\(\d\),.*eth\(src=.*packets:\d+, bytes:\d+, used:.*, actions:\d`).Match(out) {
+			t.Errorf("%s dpctl/dump-flows: %v\n%s", tool[0], err, out)
+		}
+		out, err = exec.Command(tool[0], append(tool[1:], "fdb/show", s.bridge)...).CombinedOutput()
+		if err != nil || strings.Count(string(out), "\n") < 4 {
+			t.Errorf("%s fdb/show: %v\n%s", tool[0], err, out)
+		}
+		out, err = exec.Command(tool[0], append(tool[1:], "no/such-command")...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "is not a valid command") {
+			t.Errorf("%s with a bad command: %v\n%s", tool[0], err, out)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/govs/govs/datapath"
 	"github.com/govs/govs/ofproto/ofp"
 	"github.com/govs/govs/vport"
 )
@@ -79,4 +80,40 @@ func (br *Bridge) Show() string {
 		fmt.Fprintf(&b, "    Port %s (%s): %s, link %s\n", portName(no), p.info.Kind, p.info.Name, link)
 	}
 	return b.String()
+}
+
+// DPDumpFlows prints every megaflow as `ovs-appctl dpctl/dump-flows`
+// does: masked match, statistics, actions.
+func (br *Bridge) DPDumpFlows() string {
+	var b strings.Builder
+	now := time.Now()
+	br.dp.FlowDump(func(f *datapath.Flow) bool {
+		s := f.Stats()
+		used := "never"
+		if !s.Used.IsZero() {
+			used = fmt.Sprintf("%.3fs", now.Sub(s.Used).Seconds())
+		}
+		fmt.Fprintf(&b, "%s, packets:%d, bytes:%d, used:%s", datapath.FormatKeyMask(&f.Key, &f.Mask), s.Packets, s.Bytes, used)
+		if s.TCPFlags != 0 {
+			fmt.Fprintf(&b, ", flags:%s", tcpFlagsString(s.TCPFlags))
+		}
+		fmt.Fprintf(&b, ", actions:%s\n", datapath.FormatActions(f.Actions()))
+		return true
+	})
+	return b.String()
+}
+
+// tcpFlagsString prints TCP flags as Open vSwitch does in dump-flows.
+func tcpFlagsString(f uint16) string {
+	names := []struct {
+		bit  uint16
+		name string
+	}{{0x01, "F"}, {0x02, "S"}, {0x04, "R"}, {0x08, "P"}, {0x10, "."}, {0x20, "U"}, {0x40, "E"}, {0x80, "C"}, {0x100, "N"}}
+	var s string
+	for _, n := range names {
+		if f&n.bit != 0 {
+			s += n.name
+		}
+	}
+	return s
 }

@@ -189,6 +189,15 @@ func (d *daemon) registerCommands() {
 		}
 		return "", nil
 	})
+	c.register("dpctl/dump-flows", "[DP]", 0, 1, func(args []string) (string, error) {
+		var b strings.Builder
+		for _, br := range d.bridges {
+			if len(args) == 0 || strings.TrimPrefix(args[0], "govs@") == br.Name() {
+				b.WriteString(br.DPDumpFlows())
+			}
+		}
+		return b.String(), nil
+	})
 	c.register("fdb/show", "BRIDGE", 1, 1, func(args []string) (string, error) {
 		br, err := d.bridge(args)
 		if err != nil {
