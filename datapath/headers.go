@@ -178,11 +178,13 @@ func popMPLS(p *vport.Packet, l *Layout, ethertype uint16) {
 		if len(f) >= off+mplsLen {
 			l.MPLS = uint16(off)
 		}
-	case ethTypePBB:
-		relayout(f, l)
-	default:
+	case ethTypeIPv4, ethTypeIPv6, ethTypeARP:
 		var k Key
 		extractL3(f, off, ethertype, &k, l)
+	default:
+		// Anything else (a VLAN TPID, PBB, an 802.3 length...) may change
+		// the parse from the Ethernet header on.
+		relayout(f, l)
 	}
 }
 
