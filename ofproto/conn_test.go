@@ -52,17 +52,27 @@ func TestInactivityProbe(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("disconnected after %v", d)
 	}
-	// A peer that answers stays connected.
-	c2 := tb.dial(t)
-	deadline := time.Now().Add(2 * time.Second)
+}
+
+// TestProbeAnswered: a peer that answers the echo requests stays
+// connected through many probe intervals.
+func TestProbeAnswered(t *testing.T) {
+	tb := newTestBridge(t, 1, FailSecure, func(c *Config) { c.ProbeInterval = time.Second })
+	c := tb.dial(t)
+	echoes := 0
+	deadline := time.Now().Add(4 * time.Second)
 	for time.Now().Before(deadline) {
-		h, m := c2.recv()
+		h, m := c.recv()
 		if m.Type() == ofp.TypeEchoRequest {
-			c2.xid = h.Xid - 1
-			c2.send(&ofp.EchoReply{})
+			echoes++
+			c.xid = h.Xid - 1
+			c.send(&ofp.EchoReply{})
 		}
 	}
-	if _, ok := c2.request(&ofp.FeaturesRequest{}).(*ofp.FeaturesReply); !ok {
+	if echoes == 0 {
+		t.Error("no echo request in 4 probe intervals")
+	}
+	if _, ok := c.request(&ofp.FeaturesRequest{}).(*ofp.FeaturesReply); !ok {
 		t.Fatal("a peer answering echoes was disconnected")
 	}
 }
