@@ -28,26 +28,55 @@ type Action interface {
 	ActionType() ActionType
 }
 
+// ActionOutput is OFPAT_OUTPUT: send to Port, at most MaxLen bytes to the controller.
 type ActionOutput struct {
 	Port   uint32
 	MaxLen uint16
 }
+
+// ActionCopyTTLOut is OFPAT_COPY_TTL_OUT.
 type ActionCopyTTLOut struct{}
+
+// ActionCopyTTLIn is OFPAT_COPY_TTL_IN.
 type ActionCopyTTLIn struct{}
+
+// ActionSetMPLSTTL is OFPAT_SET_MPLS_TTL.
 type ActionSetMPLSTTL struct{ TTL uint8 }
+
+// ActionDecMPLSTTL is OFPAT_DEC_MPLS_TTL.
 type ActionDecMPLSTTL struct{}
+
+// ActionPushVLAN is OFPAT_PUSH_VLAN with the new tag's EtherType.
 type ActionPushVLAN struct{ EtherType uint16 }
+
+// ActionPopVLAN is OFPAT_POP_VLAN.
 type ActionPopVLAN struct{}
+
+// ActionPushMPLS is OFPAT_PUSH_MPLS with the new label's EtherType.
 type ActionPushMPLS struct{ EtherType uint16 }
+
+// ActionPopMPLS is OFPAT_POP_MPLS with the EtherType of what follows.
 type ActionPopMPLS struct{ EtherType uint16 }
+
+// ActionSetQueue is OFPAT_SET_QUEUE.
 type ActionSetQueue struct{ QueueID uint32 }
+
+// ActionGroup is OFPAT_GROUP.
 type ActionGroup struct{ GroupID uint32 }
+
+// ActionSetNwTTL is OFPAT_SET_NW_TTL.
 type ActionSetNwTTL struct{ TTL uint8 }
+
+// ActionDecNwTTL is OFPAT_DEC_NW_TTL.
 type ActionDecNwTTL struct{}
 
 // ActionSetField carries exactly one OXM (no mask in OpenFlow 1.3).
 type ActionSetField struct{ Field OXM }
+
+// ActionPushPBB is OFPAT_PUSH_PBB.
 type ActionPushPBB struct{ EtherType uint16 }
+
+// ActionPopPBB is OFPAT_POP_PBB.
 type ActionPopPBB struct{}
 
 // ActionExperimenter is an experimenter action; Data is what follows the
@@ -93,12 +122,26 @@ type Instruction interface {
 	InstructionType() InstructionType
 }
 
+// InstrGotoTable is OFPIT_GOTO_TABLE.
 type InstrGotoTable struct{ TableID uint8 }
+
+// InstrWriteMetadata is OFPIT_WRITE_METADATA.
 type InstrWriteMetadata struct{ Metadata, Mask uint64 }
+
+// InstrWriteActions is OFPIT_WRITE_ACTIONS: merge Actions into the action set.
 type InstrWriteActions struct{ Actions []Action }
+
+// InstrApplyActions is OFPIT_APPLY_ACTIONS: apply Actions now.
 type InstrApplyActions struct{ Actions []Action }
+
+// InstrClearActions is OFPIT_CLEAR_ACTIONS.
 type InstrClearActions struct{}
+
+// InstrMeter is OFPIT_METER.
 type InstrMeter struct{ MeterID uint32 }
+
+// InstrExperimenter is an experimenter instruction; Data is what follows
+// the experimenter id (padding included).
 type InstrExperimenter struct {
 	Experimenter uint32
 	Data         []byte

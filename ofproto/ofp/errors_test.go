@@ -44,14 +44,18 @@ func rawAction(typ, length uint16, rest ...byte) []byte {
 
 var inPortOXM = oxm(OXMClassOpenFlowBasic, 0, false, 0, 0, 0, 1)
 
-func TestDecodeErrors(t *testing.T) {
+// decodeErrCase is a malformed message and the error it must give.
+type decodeErrCase struct {
+	name      string
+	wire      []byte
+	typ, code uint16
+}
+
+// decodeErrCases also seeds FuzzDecode.
+func decodeErrCases() []decodeErrCase {
 	goodMatch := oxmMatch(inPortOXM)
 	out := rawAction(0, 16, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
-	for _, c := range []struct {
-		name      string
-		wire      []byte
-		typ, code uint16
-	}{
+	return []decodeErrCase{
 		// Framing and header.
 		{"short header", []byte{4, 0, 0}, ETBadRequest, BRCBadLen},
 		{"length mismatch", []byte{4, 2, 0, 9, 0, 0, 0, 0}, ETBadRequest, BRCBadLen},
@@ -151,7 +155,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"bundle add inner length 4", rawMsg(TypeExperimenter, u32b(ONFExperimenter), u32b(ONFTypeBundleAdd), make([]byte, 8), []byte{4, 2, 0, 4, 0, 0, 0, 0}), ETExperimenter, BFCMsgBadLen},
 		{"bundle add inner overruns", rawMsg(TypeExperimenter, u32b(ONFExperimenter), u32b(ONFTypeBundleAdd), make([]byte, 8), []byte{4, 2, 0, 16, 0, 0, 0, 0}), ETExperimenter, BFCMsgBadLen},
 		{"bundle ctrl short", rawMsg(TypeExperimenter, u32b(ONFExperimenter), u32b(ONFTypeBundleCtrl), make([]byte, 4)), ETBadRequest, BRCBadLen},
-	} {
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, c := range decodeErrCases() {
 		t.Run(c.name, func(t *testing.T) {
 			_, m, err := Decode(c.wire)
 			if m != nil {

@@ -35,6 +35,9 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range samples(f) {
 		f.Add(mustMarshal(f, 1, s.msg))
 	}
+	for _, c := range decodeErrCases() {
+		f.Add(c.wire)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, m, err := Decode(b)
 		if err != nil {

@@ -116,7 +116,10 @@ type ErrorMsg struct {
 	Data         []byte
 }
 
+// EchoRequest is OFPT_ECHO_REQUEST with arbitrary data.
 type EchoRequest struct{ Data []byte }
+
+// EchoReply is OFPT_ECHO_REPLY, echoing the request's data.
 type EchoReply struct{ Data []byte }
 
 // Experimenter is an EXPERIMENTER message not decoded further (see
@@ -127,6 +130,7 @@ type Experimenter struct {
 	Data         []byte
 }
 
+// FeaturesRequest is OFPT_FEATURES_REQUEST (no body).
 type FeaturesRequest struct{}
 
 // Capabilities (ofp_capabilities).
@@ -140,6 +144,7 @@ const (
 	CapPortBlocked = 1 << 8
 )
 
+// FeaturesReply is OFPT_FEATURES_REPLY (struct ofp_switch_features).
 type FeaturesReply struct {
 	DatapathID   uint64
 	NBuffers     uint32
@@ -148,6 +153,7 @@ type FeaturesReply struct {
 	Capabilities uint32
 }
 
+// GetConfigRequest is OFPT_GET_CONFIG_REQUEST (no body).
 type GetConfigRequest struct{}
 
 // Config flags (ofp_config_flags).
@@ -158,17 +164,22 @@ const (
 	ConfigFragMask   = 3
 )
 
+// GetConfigReply is OFPT_GET_CONFIG_REPLY (struct ofp_switch_config).
 type GetConfigReply struct {
 	Flags       uint16
 	MissSendLen uint16
 }
 
+// SetConfig is OFPT_SET_CONFIG (struct ofp_switch_config).
 type SetConfig struct {
 	Flags       uint16
 	MissSendLen uint16
 }
 
+// BarrierRequest is OFPT_BARRIER_REQUEST (no body).
 type BarrierRequest struct{}
+
+// BarrierReply is OFPT_BARRIER_REPLY (no body).
 type BarrierReply struct{}
 
 // ---- switch to controller ----
@@ -180,6 +191,7 @@ const (
 	ReasonInvalidTTL = 2
 )
 
+// PacketIn is OFPT_PACKET_IN; Data is the frame (or its first bytes).
 type PacketIn struct {
 	BufferID uint32
 	TotalLen uint16
@@ -198,6 +210,7 @@ const (
 	RemovedGroupDelete = 3
 )
 
+// FlowRemoved is OFPT_FLOW_REMOVED.
 type FlowRemoved struct {
 	Cookie       uint64
 	Priority     uint16
@@ -219,6 +232,7 @@ const (
 	PortReasonModify = 2
 )
 
+// PortStatus is OFPT_PORT_STATUS.
 type PortStatus struct {
 	Reason uint8
 	Desc   Port
@@ -302,6 +316,7 @@ const (
 	FlagNoBytCounts  = 1 << 4
 )
 
+// FlowMod is OFPT_FLOW_MOD.
 type FlowMod struct {
 	Cookie       uint64
 	CookieMask   uint64
@@ -330,6 +345,7 @@ const (
 	GroupTypeFastFailover = 3
 )
 
+// Bucket is struct ofp_bucket of a group.
 type Bucket struct {
 	Weight     uint16
 	WatchPort  uint32
@@ -337,6 +353,7 @@ type Bucket struct {
 	Actions    []Action
 }
 
+// GroupMod is OFPT_GROUP_MOD.
 type GroupMod struct {
 	Command   uint16
 	GroupType uint8
@@ -344,6 +361,7 @@ type GroupMod struct {
 	Buckets   []Bucket
 }
 
+// PortMod is OFPT_PORT_MOD.
 type PortMod struct {
 	PortNo    uint32
 	HWAddr    [6]byte
@@ -352,6 +370,7 @@ type PortMod struct {
 	Advertise uint32
 }
 
+// TableMod is OFPT_TABLE_MOD.
 type TableMod struct {
 	TableID uint8
 	Config  uint32
@@ -385,6 +404,7 @@ type MeterBand struct {
 	Data         []byte
 }
 
+// MeterMod is OFPT_METER_MOD.
 type MeterMod struct {
 	Command uint16
 	Flags   uint16
@@ -402,16 +422,19 @@ const (
 	RoleSlave    = 3
 )
 
+// RoleRequest is OFPT_ROLE_REQUEST.
 type RoleRequest struct {
 	Role         uint32
 	GenerationID uint64
 }
 
+// RoleReply is OFPT_ROLE_REPLY.
 type RoleReply struct {
 	Role         uint32
 	GenerationID uint64
 }
 
+// GetAsyncRequest is OFPT_GET_ASYNC_REQUEST (no body).
 type GetAsyncRequest struct{}
 
 // AsyncConfig is the body of GET_ASYNC_REPLY and SET_ASYNC: index 0 is the
@@ -422,9 +445,14 @@ type AsyncConfig struct {
 	FlowRemovedMask [2]uint32
 }
 
+// GetAsyncReply is OFPT_GET_ASYNC_REPLY.
 type GetAsyncReply struct{ AsyncConfig }
+
+// SetAsync is OFPT_SET_ASYNC.
 type SetAsync struct{ AsyncConfig }
 
+// QueueGetConfigRequest is OFPT_QUEUE_GET_CONFIG_REQUEST for Port (PortAny
+// for all).
 type QueueGetConfigRequest struct{ Port uint32 }
 
 // Queue properties.
@@ -445,6 +473,7 @@ type PacketQueue struct {
 	MaxRate uint16
 }
 
+// QueueGetConfigReply is OFPT_QUEUE_GET_CONFIG_REPLY.
 type QueueGetConfigReply struct {
 	Port   uint32
 	Queues []PacketQueue

@@ -46,6 +46,7 @@ type MultipartBody interface {
 	MultipartType() MultipartType
 }
 
+// DescRequest is the OFPMP_DESC request (no body).
 type DescRequest struct{}
 
 // DescReply is ofp_desc; strings are truncated to 255 (serial 31) bytes.
@@ -67,8 +68,11 @@ type FlowStatsRequest struct {
 	Match      Match
 }
 
+// AggregateStatsRequest is the OFPMP_AGGREGATE request; its body has the
+// flow stats request's layout.
 type AggregateStatsRequest struct{ FlowStatsRequest }
 
+// FlowStats is struct ofp_flow_stats, one flow of a flow stats reply.
 type FlowStats struct {
 	TableID      uint8
 	DurationSec  uint32
@@ -84,16 +88,20 @@ type FlowStats struct {
 	Instructions []Instruction
 }
 
+// FlowStatsReply is the OFPMP_FLOW reply.
 type FlowStatsReply struct{ Stats []FlowStats }
 
+// AggregateStatsReply is the OFPMP_AGGREGATE reply.
 type AggregateStatsReply struct {
 	PacketCount uint64
 	ByteCount   uint64
 	FlowCount   uint32
 }
 
+// TableStatsRequest is the OFPMP_TABLE request (no body).
 type TableStatsRequest struct{}
 
+// TableStats is struct ofp_table_stats (OpenFlow 1.3: 24 bytes).
 type TableStats struct {
 	TableID      uint8
 	ActiveCount  uint32
@@ -101,10 +109,14 @@ type TableStats struct {
 	MatchedCount uint64
 }
 
+// TableStatsReply is the OFPMP_TABLE reply.
 type TableStatsReply struct{ Stats []TableStats }
 
+// PortStatsRequest is the OFPMP_PORT_STATS request (PortAny for all).
 type PortStatsRequest struct{ PortNo uint32 }
 
+// PortStats is struct ofp_port_stats (OpenFlow 1.3: 112 bytes, durations
+// last).
 type PortStats struct {
 	PortNo       uint32
 	RxPackets    uint64
@@ -123,8 +135,10 @@ type PortStats struct {
 	DurationNsec uint32
 }
 
+// PortStatsReply is the OFPMP_PORT_STATS reply.
 type PortStatsReply struct{ Stats []PortStats }
 
+// QueueStatsRequest is the OFPMP_QUEUE request.
 type QueueStatsRequest struct {
 	PortNo  uint32
 	QueueID uint32
@@ -133,6 +147,7 @@ type QueueStatsRequest struct {
 // QueueAll is OFPQ_ALL.
 const QueueAll uint32 = 0xffffffff
 
+// QueueStats is struct ofp_queue_stats.
 type QueueStats struct {
 	PortNo       uint32
 	QueueID      uint32
@@ -143,15 +158,19 @@ type QueueStats struct {
 	DurationNsec uint32
 }
 
+// QueueStatsReply is the OFPMP_QUEUE reply.
 type QueueStatsReply struct{ Stats []QueueStats }
 
+// GroupStatsRequest is the OFPMP_GROUP request (GroupAll for all).
 type GroupStatsRequest struct{ GroupID uint32 }
 
+// BucketCounter is struct ofp_bucket_counter.
 type BucketCounter struct {
 	PacketCount uint64
 	ByteCount   uint64
 }
 
+// GroupStats is struct ofp_group_stats with its bucket counters.
 type GroupStats struct {
 	GroupID      uint32
 	RefCount     uint32
@@ -162,20 +181,27 @@ type GroupStats struct {
 	Buckets      []BucketCounter
 }
 
+// GroupStatsReply is the OFPMP_GROUP reply.
 type GroupStatsReply struct{ Stats []GroupStats }
 
+// GroupDescRequest is the OFPMP_GROUP_DESC request (no body).
 type GroupDescRequest struct{}
 
+// GroupDesc is struct ofp_group_desc.
 type GroupDesc struct {
 	GroupType uint8
 	GroupID   uint32
 	Buckets   []Bucket
 }
 
+// GroupDescReply is the OFPMP_GROUP_DESC reply.
 type GroupDescReply struct{ Groups []GroupDesc }
 
+// GroupFeaturesRequest is the OFPMP_GROUP_FEATURES request (no body).
 type GroupFeaturesRequest struct{}
 
+// GroupFeaturesReply is struct ofp_group_features; arrays are indexed by
+// group type.
 type GroupFeaturesReply struct {
 	Types        uint32
 	Capabilities uint32
@@ -191,13 +217,16 @@ const (
 	GroupCapChainingChecks = 1 << 3
 )
 
+// MeterStatsRequest is the OFPMP_METER request (MeterAll for all).
 type MeterStatsRequest struct{ MeterID uint32 }
 
+// MeterBandStats is struct ofp_meter_band_stats.
 type MeterBandStats struct {
 	PacketBandCount uint64
 	ByteBandCount   uint64
 }
 
+// MeterStats is struct ofp_meter_stats with its band counters.
 type MeterStats struct {
 	MeterID       uint32
 	FlowCount     uint32
@@ -208,20 +237,26 @@ type MeterStats struct {
 	Bands         []MeterBandStats
 }
 
+// MeterStatsReply is the OFPMP_METER reply.
 type MeterStatsReply struct{ Stats []MeterStats }
 
+// MeterConfigRequest is the OFPMP_METER_CONFIG request (MeterAll for all).
 type MeterConfigRequest struct{ MeterID uint32 }
 
+// MeterConfig is struct ofp_meter_config.
 type MeterConfig struct {
 	Flags   uint16
 	MeterID uint32
 	Bands   []MeterBand
 }
 
+// MeterConfigReply is the OFPMP_METER_CONFIG reply.
 type MeterConfigReply struct{ Configs []MeterConfig }
 
+// MeterFeaturesRequest is the OFPMP_METER_FEATURES request (no body).
 type MeterFeaturesRequest struct{}
 
+// MeterFeaturesReply is struct ofp_meter_features.
 type MeterFeaturesReply struct {
 	MaxMeter     uint32
 	BandTypes    uint32
@@ -265,6 +300,7 @@ type TableFeatureProp struct {
 	Data         []byte
 }
 
+// TableFeatures is struct ofp_table_features with its properties.
 type TableFeatures struct {
 	TableID       uint8
 	Name          string
@@ -278,17 +314,24 @@ type TableFeatures struct {
 // TableFeaturesRequest with no Features asks for the current features; with
 // Features it sets them.
 type TableFeaturesRequest struct{ Features []TableFeatures }
+
+// TableFeaturesReply is the OFPMP_TABLE_FEATURES reply.
 type TableFeaturesReply struct{ Features []TableFeatures }
 
+// PortDescRequest is the OFPMP_PORT_DESC request (no body).
 type PortDescRequest struct{}
+
+// PortDescReply is the OFPMP_PORT_DESC reply: every port.
 type PortDescReply struct{ Ports []Port }
 
+// ExperimenterMPRequest is an experimenter multipart request body.
 type ExperimenterMPRequest struct {
 	Experimenter uint32
 	ExpType      uint32
 	Data         []byte
 }
 
+// ExperimenterMPReply is an experimenter multipart reply body.
 type ExperimenterMPReply struct {
 	Experimenter uint32
 	ExpType      uint32

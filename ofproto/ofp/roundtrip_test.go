@@ -244,3 +244,18 @@ func TestMarshalMultipartReply(t *testing.T) {
 		t.Error("oversized entry accepted")
 	}
 }
+
+// A bundle message inside a bundle add is not decoded (that bounds the
+// recursion) and is reported in InnerErr.
+func TestBundleInBundle(t *testing.T) {
+	inner := mustMarshal(t, 5, &BundleCtrl{BundleID: 1})
+	_, m, err := Decode(mustMarshal(t, 6, &BundleAdd{BundleID: 2, Message: inner}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ba := m.(*BundleAdd)
+	checkErr(t, "bundle in bundle", ba.InnerErr, ETExperimenter, BFCMsgUnsup)
+	if ba.Inner != nil || ba.InnerXid != 5 {
+		t.Errorf("got %#v", ba)
+	}
+}
