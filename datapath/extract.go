@@ -20,7 +20,7 @@ const (
 	ethTypeARP    = 0x0806
 	ethTypeVLAN   = 0x8100
 	ethTypeQinQ   = 0x88a8
-	ethTypeQinQ1  = 0x9100 // pre-standard 802.1ad, as Linux accepts it
+	ethTypeQinQ1  = 0x9100 // pre-standard QinQ TPID, still seen in the wild
 	ethTypeIPv6   = 0x86dd
 	ethTypeMPLS   = 0x8847
 	ethTypeMPLSMC = 0x8848
