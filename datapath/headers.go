@@ -41,28 +41,6 @@ func relayout(f []byte, l *Layout) {
 	Extract(f, 0, &k, l)
 }
 
-// moveOffsets updates l after delta bytes were inserted (delta > 0) or
-// removed (delta < 0) at offset from: offsets at or after the change move
-// by delta, and the offset of a header that was removed becomes 0.
-// (Layout.shift moves removed headers' offsets too, to before from.)
-func moveOffsets(l *Layout, from, delta int) {
-	mv := func(p *uint16) {
-		o := int(*p)
-		switch {
-		case o == 0 || o < from:
-		case delta < 0 && o < from-delta:
-			*p = 0
-		default:
-			*p = uint16(o + delta)
-		}
-	}
-	mv(&l.Vlan)
-	mv(&l.MPLS)
-	mv(&l.PBB)
-	mv(&l.L3)
-	mv(&l.L4)
-}
-
 // ethTypeOffset returns the offset of the ethertype field that Extract took
 // eth_type from (after at most two VLAN tags, or the SNAP header's type),
 // or -1 when the frame has none (a runt, or an 802.3 frame without SNAP).
@@ -107,7 +85,7 @@ func pushVLAN(p *vport.Packet, l *Layout, tpid, tci uint16) bool {
 		relayout(f, l)
 		return true
 	}
-	moveOffsets(l, 12, vlanTagLen)
+	l.shift(12, vlanTagLen)
 	l.Vlan = 12
 	return true
 }
@@ -124,7 +102,7 @@ func popVLAN(p *vport.Packet, l *Layout) {
 		relayout(f, l)
 		return
 	}
-	moveOffsets(l, 12, -vlanTagLen)
+	l.shift(12, -vlanTagLen)
 }
 
 // pushMPLS inserts label stack entry lse in front of the top entry, or after
@@ -154,7 +132,7 @@ func pushMPLS(p *vport.Packet, l *Layout, ethertype uint16, lse uint32) bool {
 		relayout(f, l)
 		return true
 	}
-	moveOffsets(l, off, mplsLen)
+	l.shift(off, mplsLen)
 	l.MPLS = uint16(off)
 	l.EthType = ethertype
 	l.L3, l.L4, l.L4Proto = 0, 0, 0 // Extract does not look under MPLS

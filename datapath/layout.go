@@ -31,12 +31,23 @@ func (l *Layout) EthTypeOffset() int {
 	return -1
 }
 
-// shift moves every offset at or after from by delta bytes (positive when
-// bytes were inserted at from, negative when removed).
-func (l *Layout) shift(from int, delta int) {
-	for _, p := range []*uint16{&l.Vlan, &l.MPLS, &l.PBB, &l.L3, &l.L4} {
-		if *p != 0 && int(*p) >= from {
-			*p = uint16(int(*p) + delta)
+// shift records that delta bytes were inserted (delta > 0) or removed
+// (delta < 0) at offset from: offsets at or after the change move by delta,
+// and the offset of a header that was removed becomes 0.
+func (l *Layout) shift(from, delta int) {
+	mv := func(p *uint16) {
+		o := int(*p)
+		switch {
+		case o == 0 || o < from:
+		case delta < 0 && o < from-delta:
+			*p = 0
+		default:
+			*p = uint16(o + delta)
 		}
 	}
+	mv(&l.Vlan)
+	mv(&l.MPLS)
+	mv(&l.PBB)
+	mv(&l.L3)
+	mv(&l.L4)
 }
