@@ -62,6 +62,7 @@ type Datapath struct {
 	workers atomic.Pointer[[]*worker]          // copy-on-write, for Synchronize
 
 	upcalls *upcallQueues
+	meters  meterTable
 
 	execMu sync.Mutex // guards slowEx
 	slowEx *executor  // executes packets from the slow path
@@ -238,6 +239,7 @@ func (dp *Datapath) Execute(p *vport.Packet, inPort uint32, acts Actions) {
 	dp.execMu.Lock()
 	defer dp.execMu.Unlock()
 	ex := dp.slowEx
+	ex.now = time.Now().UnixNano()
 	q := ex.clonePacket(p)
 	var key Key
 	var l Layout

@@ -8,6 +8,7 @@ import "github.com/govs/govs/vport"
 // clone buffers are kept and reused.
 type executor struct {
 	dp    *Datapath
+	now   int64           // unix nanoseconds of the batch being executed (meters)
 	outs  []txBatch       // pending sends, one entry per output port used this batch
 	spare []*vport.Packet // free clone buffers
 	inUse []*vport.Packet // clones referenced by outs until flush
@@ -50,6 +51,10 @@ func (ex *executor) execute(p *vport.Packet, lay *Layout, key *Key, inPort uint3
 			shared = true
 		case ActUserspace:
 			ex.dp.upcalls.action(p, key, inPort, a)
+		case ActMeter:
+			if !ex.dp.meters.pass(a.Port, p.Len(), ex.now) {
+				return
+			}
 		case ActSetField, ActPushVLAN, ActPopVLAN, ActPushMPLS, ActPopMPLS, ActPushPBB, ActPopPBB:
 			if shared {
 				p = ex.clonePacket(p)

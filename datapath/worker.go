@@ -69,6 +69,7 @@ func (w *worker) process(n int) {
 	dp := w.dp
 	inPort := w.port.no
 	now := time.Now().UnixNano()
+	w.ex.now = now
 	var hit, missed, emcHit, maskHit uint64
 	for i := 0; i < n; i++ {
 		p := w.pkts[i]

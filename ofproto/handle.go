@@ -89,9 +89,9 @@ func (c *conn) dispatch(h ofp.Header, m ofp.Message, raw []byte) error {
 	case *ofp.TableMod:
 		return br.tableMod(m)
 	case *ofp.GroupMod:
-		return ofp.Errorf(ofp.ETBadRequest, ofp.BRCBadType, "groups are not supported yet")
+		return br.groupMod(m)
 	case *ofp.MeterMod:
-		return ofp.Errorf(ofp.ETBadRequest, ofp.BRCBadType, "meters are not supported yet")
+		return br.meterMod(m)
 	case *ofp.MultipartRequest:
 		return c.multipart(h, m, raw)
 	case *ofp.QueueGetConfigRequest:
@@ -107,8 +107,10 @@ func (c *conn) dispatch(h ofp.Header, m ofp.Message, raw []byte) error {
 		c.mu.Lock()
 		c.async = m.AsyncConfig
 		c.mu.Unlock()
-	case *ofp.BundleCtrl, *ofp.BundleAdd:
-		return ofp.Errorf(ofp.ETBadRequest, ofp.BRCBadExperimenter, "bundles are not supported yet")
+	case *ofp.BundleCtrl:
+		return c.bundleCtrl(h, m)
+	case *ofp.BundleAdd:
+		return c.bundleAdd(h, m, raw)
 	case *ofp.Experimenter:
 		return ofp.Errorf(ofp.ETBadRequest, ofp.BRCBadExperimenter, "experimenter %#x", m.Experimenter)
 	default:

@@ -6,8 +6,6 @@ import (
 	"github.com/govs/govs/ofproto/ofp"
 )
 
-// bundle is an open ONF bundle of a connection (not supported yet).
-type bundle struct{}
 
 // housekeeping runs the bridge's periodic work every second: pushing
 // megaflow statistics to rules and tables (and expiring idle megaflows),

@@ -79,17 +79,29 @@ func (c *conn) multipart(h ofp.Header, m *ofp.MultipartRequest, raw []byte) erro
 	case *ofp.QueueStatsRequest:
 		body = &ofp.QueueStatsReply{}
 	case *ofp.GroupStatsRequest:
-		body = &ofp.GroupStatsReply{}
+		stats, err := br.groupStats(req.GroupID)
+		if err != nil {
+			return err
+		}
+		body = &ofp.GroupStatsReply{Stats: stats}
 	case *ofp.GroupDescRequest:
-		body = &ofp.GroupDescReply{}
+		body = &ofp.GroupDescReply{Groups: br.groupDescs()}
 	case *ofp.GroupFeaturesRequest:
-		body = &ofp.GroupFeaturesReply{}
+		body = groupFeatures()
 	case *ofp.MeterStatsRequest:
-		body = &ofp.MeterStatsReply{}
+		stats, err := br.meterStats(req.MeterID)
+		if err != nil {
+			return err
+		}
+		body = &ofp.MeterStatsReply{Stats: stats}
 	case *ofp.MeterConfigRequest:
-		body = &ofp.MeterConfigReply{}
+		cfgs, err := br.meterConfigs(req.MeterID)
+		if err != nil {
+			return err
+		}
+		body = &ofp.MeterConfigReply{Configs: cfgs}
 	case *ofp.MeterFeaturesRequest:
-		body = &ofp.MeterFeaturesReply{}
+		body = meterFeatures()
 	case *ofp.ExperimenterMPRequest:
 		return ofp.Errorf(ofp.ETBadRequest, ofp.BRCBadExperimenter, "experimenter %#x", req.Experimenter)
 	default:
