@@ -44,6 +44,10 @@ const (
 	// ActHash computes a hash of the packet's 5-tuple (or L2 addresses for
 	// non-IP) into the packet's dp_hash, for select groups.
 	ActHash
+	// ActClone runs Nested on a copy of the packet; whatever Nested does to
+	// the packet does not affect the actions after the clone. It is how the
+	// buckets of an "all" group, each acting on its own copy, are executed.
+	ActClone
 )
 
 // Action is one datapath action. Which fields are meaningful depends on
@@ -57,7 +61,8 @@ type Action struct {
 	Field     SetField
 	Value     [2]uint64
 	Mask      [2]uint64
-	Userdata  []byte // ActUserspace
+	Userdata  []byte  // ActUserspace
+	Nested    Actions // ActClone
 }
 
 // SetField names a header field that ActSetField can write.

@@ -280,3 +280,34 @@ func TestConcurrentFlushAndTraffic(t *testing.T) {
 		t.Errorf("received %d, want %d sent - %d lost", got, sent, s.Lost)
 	}
 }
+
+// TestCloneIsolatesChanges: changes made inside a clone do not reach the
+// actions after it.
+func TestCloneIsolatesChanges(t *testing.T) {
+	var td *testDP
+	setDst := Action{Type: ActSetField, Field: SetEthDst, Value: [2]uint64{0, 0x0200000000bb}, Mask: [2]uint64{0, 0xffffffffffff}}
+	acts := Actions{
+		{Type: ActClone, Nested: Actions{setDst, Output(2)}},
+		Output(3),
+	}
+	handler := handlerFunc(func(u *Upcall) {
+		td.dp.FlowPut(&u.Key, &inPortMask, acts, nil)
+		td.dp.Execute(u.Packet, u.InPort, acts)
+	})
+	td = newTestDP(t, 3, Config{Handler: handler})
+	frame := udpFrame(t, "198.18.0.1", "198.18.0.2", 5, 6)
+	for i := 0; i < 2; i++ {
+		td.hosts[0].SendFrame(frame)
+		a, ok1 := td.hosts[1].RecvFrame(2 * time.Second)
+		b, ok2 := td.hosts[2].RecvFrame(2 * time.Second)
+		if !ok1 || !ok2 {
+			t.Fatalf("packet %d: outputs missing", i)
+		}
+		if !bytes.Equal(a[:6], []byte{2, 0, 0, 0, 0, 0xbb}) {
+			t.Errorf("packet %d: the clone's output lacks its change: %x", i, a[:6])
+		}
+		if !bytes.Equal(b, frame) {
+			t.Errorf("packet %d: the clone's change leaked to the output after it", i)
+		}
+	}
+}

@@ -37,12 +37,21 @@ func (ex *executor) clonePacket(p *vport.Packet) *vport.Packet {
 	return q
 }
 
+// maxCloneDepth bounds nested ActClone lists (the slow path never nests
+// deeper than its group chaining limit).
+const maxCloneDepth = 8
+
 // execute applies acts to p (received on inPort, with key and layout l).
 // Sends are queued until flush. Once p has been queued for output it is
 // shared: a later action that modifies it works on a copy.
 func (ex *executor) execute(p *vport.Packet, lay *Layout, key *Key, inPort uint32, acts Actions) {
+	ex.executeNested(p, lay, key, inPort, acts, false, 0)
+}
+
+// executeNested is execute for a packet that may already be shared (an
+// ActClone's copy must not change the original), at nesting depth.
+func (ex *executor) executeNested(p *vport.Packet, lay *Layout, key *Key, inPort uint32, acts Actions, shared bool, depth int) {
 	l := *lay
-	shared := false
 	for i := range acts {
 		a := &acts[i]
 		switch a.Type {
@@ -51,6 +60,11 @@ func (ex *executor) execute(p *vport.Packet, lay *Layout, key *Key, inPort uint3
 			shared = true
 		case ActUserspace:
 			ex.dp.upcalls.action(p, key, inPort, a)
+		case ActClone:
+			if depth < maxCloneDepth {
+				ex.executeNested(p, &l, key, inPort, a.Nested, true, depth+1)
+				shared = true // the clone may have queued p for output
+			}
 		case ActMeter:
 			if !ex.dp.meters.pass(a.Port, p.Len(), ex.now) {
 				return

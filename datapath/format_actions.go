@@ -77,6 +77,8 @@ func formatAction(a *Action) string {
 		return "set(" + formatSetField(a) + ")"
 	case ActMeter:
 		return "meter(" + u(uint64(a.Port)) + ")"
+	case ActClone:
+		return "clone(" + FormatActions(a.Nested) + ")"
 	case ActRecirc:
 		return "recirc(" + cHex(uint64(a.Port)) + ")"
 	case ActHash:

@@ -6,7 +6,6 @@ import (
 	"github.com/govs/govs/ofproto/ofp"
 )
 
-
 // housekeeping runs the bridge's periodic work every second: pushing
 // megaflow statistics to rules and tables (and expiring idle megaflows),
 // rule idle and hard timeouts, MAC aging, and polling link state (the link

@@ -121,3 +121,17 @@ func (r *Rule) outputsTo(port, group uint32) bool {
 	}
 	return portOK && groupOK
 }
+
+// counter counts the packets and bytes of whatever a translation passed
+// through besides rules and tables (a group, a bucket, a meter). A
+// translation records the counters it passed (xlate.count); every packet of
+// the resulting megaflow is credited to them.
+type counter struct {
+	packets atomic.Uint64
+	bytes   atomic.Uint64
+}
+
+func (c *counter) add(packets, bytes uint64) {
+	c.packets.Add(packets)
+	c.bytes.Add(bytes)
+}

@@ -12,11 +12,12 @@ import (
 // xout is what the bridge remembers of the translation behind a megaflow
 // (Flow.Data): the rules and tables to credit with the megaflow's packets.
 type xout struct {
-	rules   []*Rule
-	lookups []uint8
-	matches []bool
-	macs    []macKey // source addresses learned by NORMAL, kept alive by hits
-	inPort  uint32
+	rules    []*Rule
+	lookups  []uint8
+	matches  []bool
+	macs     []macKey   // source addresses learned by NORMAL, kept alive by hits
+	counters []*counter // groups, buckets, meters the translation passed
+	inPort   uint32
 
 	mu               sync.Mutex // guards the fields below; taken under Bridge.statsMu
 	pushedP, pushedB uint64     // megaflow counters already credited
@@ -45,7 +46,8 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 		v++ // our own learning bumped the version
 	}
 	now := time.Now()
-	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, macs: x.normalLearned, inPort: u.InPort}
+	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, macs: x.normalLearned,
+		counters: res.counters, inPort: u.InPort}
 	br.creditTranslation(xo, 1, uint64(u.TotalLen), now)
 	f, err := br.dp.FlowPut(&u.Key, &res.mask, res.acts, xo)
 	if err == nil && br.version.Load() != v {
@@ -97,6 +99,9 @@ func (br *Bridge) creditTranslation(xo *xout, packets, bytes uint64, now time.Ti
 		if xo.matches[i] {
 			t.matches.Add(packets)
 		}
+	}
+	for _, c := range xo.counters {
+		c.add(packets, bytes)
 	}
 	for _, m := range xo.macs {
 		br.macs.refresh(m.vlan, m.mac, xo.inPort, now)

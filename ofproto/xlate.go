@@ -36,18 +36,20 @@ type xlate struct {
 	lookups       []uint8 // tables looked up, in order
 	matches       []bool  // whether each lookup matched
 	work          int
-	macMoved      bool     // learning changed the MAC table
-	normalLearned []macKey // source addresses NORMAL learned from
-	packetOut     bool     // translating a PACKET_OUT (OFPP_TABLE allowed)
+	macMoved      bool       // learning changed the MAC table
+	normalLearned []macKey   // source addresses NORMAL learned from
+	packetOut     bool       // translating a PACKET_OUT (OFPP_TABLE allowed)
+	counters      []*counter // groups, buckets, meters passed
 }
 
 // xlateResult is what a translation produces.
 type xlateResult struct {
-	acts    datapath.Actions
-	mask    datapath.Key
-	rules   []*Rule
-	lookups []uint8
-	matches []bool
+	acts     datapath.Actions
+	mask     datapath.Key
+	rules    []*Rule
+	lookups  []uint8
+	matches  []bool
+	counters []*counter
 }
 
 // newXlate prepares the translation of a packet with key. learn lets the
@@ -85,7 +87,7 @@ func (x *xlate) result() xlateResult {
 	// Metadata is pipeline state derived from the packet, never part of
 	// the datapath key.
 	mask[datapath.WordMetadata] = 0
-	return xlateResult{acts: x.acts, mask: mask, rules: x.rules, lookups: x.lookups, matches: x.matches}
+	return xlateResult{acts: x.acts, mask: mask, rules: x.rules, lookups: x.lookups, matches: x.matches, counters: x.counters}
 }
 
 // runTable looks the flow up in table id and runs the matching rule's
@@ -573,6 +575,9 @@ func (x *xlate) popMPLS(ethertype uint16) {
 func (x *xlate) group(id uint32) {
 	x.br.xlateGroup(x, id)
 }
+
+// count records that the packet passed c (credited per megaflow packet).
+func (x *xlate) count(c *counter) { x.counters = append(x.counters, c) }
 
 // tracef records a step when the translation is traced.
 func (x *xlate) tracef(format string, args ...any) {
