@@ -48,6 +48,12 @@ const (
 	// the packet does not affect the actions after the clone. It is how the
 	// buckets of an "all" group, each acting on its own copy, are executed.
 	ActClone
+	// ActCopyTTLOut copies the TTL of the second outermost header with a
+	// TTL into the outermost one (IP or next label -> top MPLS label).
+	ActCopyTTLOut
+	// ActCopyTTLIn copies the TTL of the outermost header with a TTL into
+	// the second outermost one (top MPLS label -> next label or IP).
+	ActCopyTTLIn
 )
 
 // Action is one datapath action. Which fields are meaningful depends on

@@ -69,16 +69,20 @@ func (ex *executor) executeNested(p *vport.Packet, lay *Layout, key *Key, inPort
 			if !ex.dp.meters.pass(a.Port, p.Len(), ex.now) {
 				return
 			}
-		case ActSetField, ActPushVLAN, ActPopVLAN, ActPushMPLS, ActPopMPLS, ActPushPBB, ActPopPBB:
+		case ActRecirc:
+			ex.recirc(p, &l, inPort, a.Port, shared, depth)
+			shared = true // the recirculated pass may have queued p for output
+		default:
+			if !isHeaderAction(a.Type) {
+				// Actions this datapath does not implement end the
+				// list: dropping is the only safe reading.
+				return
+			}
 			if shared {
 				p = ex.clonePacket(p)
 				shared = false
 			}
 			applyHeaderAction(p, &l, a)
-		default:
-			// Actions this datapath does not implement yet end the list:
-			// dropping is the only safe reading.
-			return
 		}
 	}
 }

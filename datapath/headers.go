@@ -8,8 +8,8 @@ import "github.com/govs/govs/vport"
 // a changed field (incrementally, RFC 1624; SCTP's CRC32c is recomputed).
 // Nothing here allocates.
 
-// applyHeaderAction applies a (of type ActSetField, ActPushVLAN,
-// ActPopVLAN, ActPushMPLS, ActPopMPLS, ActPushPBB or ActPopPBB) to p, whose
+// applyHeaderAction applies a (an action for which isHeaderAction is true)
+// to p, whose
 // headers are at l, and updates l. An action on a header the packet does not
 // have does nothing. It returns false only when a push found no room in the
 // packet's buffer; the packet is then unchanged.
@@ -29,8 +29,23 @@ func applyHeaderAction(p *vport.Packet, l *Layout, a *Action) bool {
 		return pushPBB(p, l, a.Ethertype, uint32(a.Value[1]))
 	case ActPopPBB:
 		popPBB(p, l)
+	case ActCopyTTLOut:
+		copyTTLOut(p.Data(), l)
+	case ActCopyTTLIn:
+		copyTTLIn(p.Data(), l)
 	}
 	return true
+}
+
+// isHeaderAction reports whether applyHeaderAction implements t (the
+// actions that modify the packet's headers in place).
+func isHeaderAction(t ActionType) bool {
+	switch t {
+	case ActSetField, ActPushVLAN, ActPopVLAN, ActPushMPLS, ActPopMPLS, ActPushPBB, ActPopPBB,
+		ActCopyTTLOut, ActCopyTTLIn:
+		return true
+	}
+	return false
 }
 
 // relayout recomputes l from scratch for frame f. Actions use it where a
