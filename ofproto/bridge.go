@@ -71,6 +71,13 @@ type Config struct {
 	// MaxBackoff caps the reconnect delay of active connections (default
 	// 8 s; it starts at 1 s and doubles).
 	MaxBackoff time.Duration
+	// SSL is the TLS identity for ssl: and pssl: targets (nil: none).
+	SSL *SSLConfig
+	// RateLimit limits the packet-ins sent to each connection to this
+	// many a second (0: no limit), with bursts of BurstLimit (default
+	// RateLimit/4), fairly across input ports; see pinsched.
+	RateLimit  int
+	BurstLimit int
 	// MaxIdle is how long an unused megaflow stays installed (default
 	// 10 s).
 	MaxIdle time.Duration
@@ -106,8 +113,11 @@ type Bridge struct {
 	// upcall handlers compare it around a translation.
 	version atomic.Uint64
 	macs    *macTable
+	recirc  *recircTable
 
 	statsMu sync.Mutex // serialises pushing megaflow stats to rules
+
+	pmdBase atomic.Pointer[datapath.Stats] // dpif-netdev/pmd-stats-clear baseline
 
 	conns *connMgr
 	links *vport.LinkMonitor
@@ -172,6 +182,7 @@ func New(cfg Config) (*Bridge, error) {
 		br.tables[i] = &table{id: uint8(i), maxEntries: 1000000}
 	}
 	br.macs = newMACTable(br.invalidate)
+	br.recirc = newRecircTable()
 	br.dp = datapath.New(datapath.Config{Handler: br, Handlers: cfg.Handlers})
 	if err := br.openPorts(); err != nil {
 		br.dp.Close()
@@ -385,6 +396,7 @@ var emptyTable = &table{id: ofp.TableMax}
 // and removes every megaflow. It may be called with or without mu held.
 func (br *Bridge) invalidate() {
 	br.version.Add(1)
+	br.recirc.newGeneration()
 	br.dp.FlowFlush()
 }
 

@@ -332,6 +332,12 @@ func (br *Bridge) validateActions(acts []ofp.Action, mf *matchFields, packetOut 
 			eff.setExact(ofp.OXMEthType, uint64(a.EtherType))
 		case *ofp.ActionPopMPLS:
 			eff.setExact(ofp.OXMEthType, uint64(a.EtherType))
+		case *ofp.ActionPushPBB:
+			if a.EtherType != 0x88e7 {
+				return ofp.Errorf(ofp.ETBadAction, ofp.BACBadArgument, "push_pbb ethertype %#x", a.EtherType)
+			}
+			eff.setExact(ofp.OXMEthType, uint64(a.EtherType))
+		case *ofp.ActionPopPBB, *ofp.ActionCopyTTLIn, *ofp.ActionCopyTTLOut:
 		case *ofp.ActionSetField:
 			if err := validateSetField(&a.Field, &eff, mf != nil); err != nil {
 				return err

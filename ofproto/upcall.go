@@ -40,7 +40,15 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 	defer br.mu.RUnlock()
 	v := br.version.Load()
 	x := br.newXlate(&u.Key, true, nil)
-	x.run()
+	if id := uint32(datapath.FieldRecircID.Get(&u.Key)); id != 0 {
+		st := br.recirc.get(id)
+		if st == nil {
+			return // the state is gone with a table change: drop
+		}
+		x.resume(st)
+	} else {
+		x.run()
+	}
 	res := x.result()
 	if x.macMoved {
 		v++ // our own learning bumped the version
@@ -162,6 +170,7 @@ func (br *Bridge) executePacketOut(po *ofp.PacketOut) {
 	br.mu.RLock()
 	x := br.newXlate(&key, true, nil)
 	x.packetOut = true
+	x.where = frozenInPacketOut
 	x.doActions(po.Actions, nil, ofp.TableAll)
 	res := x.result()
 	br.mu.RUnlock()

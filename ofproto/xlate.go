@@ -40,6 +40,15 @@ type xlate struct {
 	normalLearned []macKey   // source addresses NORMAL learned from
 	packetOut     bool       // translating a PACKET_OUT (OFPP_TABLE allowed)
 	counters      []*counter // groups, buckets, meters passed
+
+	// Freezing for recirculation (recirc.go): where the outermost action
+	// list being translated comes from, what follows a rule's apply-actions,
+	// the nesting depth of doActions (only the outermost list can freeze),
+	// and whether the translation has frozen.
+	where    freezeWhere
+	after    *afterApply
+	actDepth int
+	frozen   bool
 }
 
 // xlateResult is what a translation produces.
@@ -93,6 +102,9 @@ func (x *xlate) result() xlateResult {
 // runTable looks the flow up in table id and runs the matching rule's
 // instructions; at the end of the pipeline it executes the action set.
 func (x *xlate) runTable(id uint8) {
+	depth := x.actDepth
+	x.actDepth = 0 // a pipeline run from a packet-out's OFPP_TABLE can freeze too
+	defer func() { x.actDepth = depth }()
 	for {
 		x.work++
 		if x.work > maxResubmits {
@@ -125,12 +137,11 @@ func (x *xlate) runTable(id uint8) {
 
 // runInstructions runs a rule's instructions in the order the spec fixes
 // (meter, apply, clear, write, metadata, goto). It returns the next table
-// (-1: end of pipeline) and false if the packet was dropped.
+// (-1: end of pipeline) and false if the packet was dropped (or the
+// translation froze).
 func (x *xlate) runInstructions(r *Rule) (int, bool) {
-	next := -1
-	var apply, write []ofp.Action
-	var clearSet bool
-	var md *ofp.InstrWriteMetadata
+	a := afterApply{rule: r, next: -1}
+	var apply []ofp.Action
 	var meter uint32
 	for _, in := range r.Instructions {
 		switch in := in.(type) {
@@ -139,31 +150,38 @@ func (x *xlate) runInstructions(r *Rule) (int, bool) {
 		case *ofp.InstrApplyActions:
 			apply = in.Actions
 		case *ofp.InstrClearActions:
-			clearSet = true
+			a.clearSet = true
 		case *ofp.InstrWriteActions:
-			write = in.Actions
+			a.write = in.Actions
 		case *ofp.InstrWriteMetadata:
-			md = in
+			a.metadata = in
 		case *ofp.InstrGotoTable:
-			next = int(in.TableID)
+			a.next = int(in.TableID)
 		}
 	}
 	if meter != 0 && !x.meter(meter) {
 		return 0, false
 	}
+	x.where, x.after = frozenInApply, &a
 	if !x.doActions(apply, r, r.TableID) {
 		return 0, false
 	}
-	if clearSet {
+	return x.finishApply(&a), true
+}
+
+// finishApply runs the instructions that follow apply-actions and returns
+// the next table (-1: end of pipeline).
+func (x *xlate) finishApply(a *afterApply) int {
+	if a.clearSet {
 		x.actionSet = x.actionSet[:0]
 	}
-	for _, a := range write {
-		x.writeAction(a)
+	for _, w := range a.write {
+		x.writeAction(w)
 	}
-	if md != nil {
+	if md := a.metadata; md != nil {
 		x.metadata = x.metadata&^md.Mask | md.Metadata&md.Mask
 	}
-	return next, true
+	return a.next
 }
 
 // meter sends the packet through an OpenFlow meter.
@@ -238,13 +256,26 @@ func (x *xlate) executeActionSet() {
 		set = slices.DeleteFunc(set, func(a ofp.Action) bool { _, ok := a.(*ofp.ActionOutput); return ok })
 	}
 	x.tracef("action set: %s", formatActions(set))
+	x.actionSet = x.actionSet[:0]
+	x.where = frozenInActionSet
 	x.doActions(set, nil, ofp.TableAll)
 }
 
 // doActions translates an action list. rule and tableID say where the list
 // came from (for packet-ins). It returns false if the packet was dropped.
 func (x *xlate) doActions(acts []ofp.Action, r *Rule, tableID uint8) bool {
-	for _, a := range acts {
+	x.actDepth++
+	defer func() { x.actDepth-- }()
+	// freezeAfter freezes the translation after action i when the action
+	// changed the packet in a way the key cannot follow and this is the
+	// outermost action list.
+	freezeAfter := func(i int) bool {
+		return x.actDepth == 1 && x.freeze(acts[i+1:], r, tableID)
+	}
+	for i, a := range acts {
+		if x.frozen {
+			return false
+		}
 		switch a := a.(type) {
 		case *ofp.ActionOutput:
 			x.output(a.Port, a.MaxLen, r, tableID)
@@ -263,7 +294,23 @@ func (x *xlate) doActions(acts []ofp.Action, r *Rule, tableID uint8) bool {
 		case *ofp.ActionPushMPLS:
 			x.pushMPLS(a.EtherType)
 		case *ofp.ActionPopMPLS:
-			x.popMPLS(a.EtherType)
+			if x.popMPLS(a.EtherType) && freezeAfter(i) {
+				return false
+			}
+		case *ofp.ActionPushPBB:
+			x.pushPBB(a.EtherType)
+		case *ofp.ActionPopPBB:
+			if x.popPBB() && freezeAfter(i) {
+				return false
+			}
+		case *ofp.ActionCopyTTLOut:
+			if x.copyTTL(datapath.ActCopyTTLOut) && freezeAfter(i) {
+				return false
+			}
+		case *ofp.ActionCopyTTLIn:
+			if x.copyTTL(datapath.ActCopyTTLIn) && freezeAfter(i) {
+				return false
+			}
 		case *ofp.ActionSetMPLSTTL:
 			x.setMPLSTTL(a.TTL)
 		case *ofp.ActionDecMPLSTTL:
@@ -281,7 +328,7 @@ func (x *xlate) doActions(acts []ofp.Action, r *Rule, tableID uint8) bool {
 			return false
 		}
 	}
-	return true
+	return !x.frozen
 }
 
 // output translates an output action.
@@ -537,38 +584,81 @@ func (x *xlate) decMPLSTTL(r *Rule, tableID uint8) bool {
 	return true
 }
 
-// pushMPLS pushes a label stack entry: label 0, TC and TTL copied from the
-// IP header (or the existing top entry), BOS set when there was none.
+// pushMPLS pushes a label stack entry (OpenFlow 1.3.5 table 13): onto an
+// existing stack, a copy of the top entry (label, TC, TTL) that is not the
+// bottom of the stack; onto a packet without one, label 0, TC 0, the IP TTL
+// (0 for non-IP packets) and bottom of stack.
 func (x *xlate) pushMPLS(ethertype uint16) {
 	var lse uint64
 	if x.isMPLS() {
 		datapath.FieldMPLSLSE.Exact(&x.wc)
-		// Keep TC and TTL; label 0; not bottom of stack.
-		lse = datapath.FieldMPLSLSE.Get(&x.flow) & 0xeff
+		lse = datapath.FieldMPLSLSE.Get(&x.flow) &^ 0x100
 	} else {
-		lse = 0x100 // bottom of stack
+		lse = 0x100
 		if x.isIP() {
 			datapath.FieldNwTTL.Exact(&x.wc)
-			datapath.FieldNwTos.Exact(&x.wc)
 			lse |= datapath.FieldNwTTL.Get(&x.flow)
-			lse |= (datapath.FieldNwTos.Get(&x.flow) >> 5 & 7) << 9
 		}
 	}
 	x.acts = append(x.acts, datapath.Action{Type: datapath.ActPushMPLS, Ethertype: ethertype, Value: [2]uint64{0, lse}})
 	datapath.FieldMPLSLSE.Set(&x.flow, lse)
 	datapath.FieldEthType.Set(&x.flow, uint64(ethertype))
+	x.clearFrom(datapath.WordNw)
 }
 
-// popMPLS pops the top label stack entry. Headers under the stack are not
-// in the key (extraction stops at MPLS), so later tables see only the new
-// ethertype.
-func (x *xlate) popMPLS(ethertype uint16) {
+// popMPLS pops the top label stack entry. What is underneath was never
+// parsed, so the caller recirculates if the pipeline goes on. It reports
+// whether there was a label to pop.
+func (x *xlate) popMPLS(ethertype uint16) bool {
 	if !x.isMPLS() {
-		return
+		return false
 	}
 	x.acts = append(x.acts, datapath.Action{Type: datapath.ActPopMPLS, Ethertype: ethertype})
 	datapath.FieldMPLSLSE.Set(&x.flow, 0)
 	datapath.FieldEthType.Set(&x.flow, uint64(ethertype))
+	return true
+}
+
+// pushPBB encapsulates the frame in a backbone (802.1ah) header: the
+// backbone MAC addresses are copied from the frame, the I-TAG is all zero
+// (I-SID 0), and what was the frame becomes the payload the key no longer
+// describes.
+func (x *xlate) pushPBB(ethertype uint16) {
+	x.acts = append(x.acts, datapath.Action{Type: datapath.ActPushPBB, Ethertype: ethertype})
+	datapath.FieldEthType.Set(&x.flow, uint64(ethertype))
+	datapath.FieldVlanTCI.Set(&x.flow, 0)
+	datapath.FieldVlan2TCI.Set(&x.flow, 0)
+	datapath.FieldMPLSLSE.Set(&x.flow, 0)
+	datapath.FieldPBBISID.Set(&x.flow, 0)
+	datapath.FieldPBBUCA.Set(&x.flow, 0)
+	x.clearFrom(datapath.WordNw)
+}
+
+// popPBB removes the backbone header; it reports whether there was one.
+func (x *xlate) popPBB() bool {
+	if datapath.FieldEthType.Get(&x.flow) != 0x88e7 {
+		return false
+	}
+	x.acts = append(x.acts, datapath.Action{Type: datapath.ActPopPBB})
+	return true
+}
+
+// copyTTL emits copy_ttl_out/in for MPLS packets (the only ones with two
+// TTLs the switch knows); it reports whether it emitted anything.
+func (x *xlate) copyTTL(t datapath.ActionType) bool {
+	if !x.isMPLS() {
+		return false
+	}
+	x.acts = append(x.acts, datapath.Action{Type: t})
+	return true
+}
+
+// clearFrom zeroes the flow's words from w on: headers that are now
+// payload.
+func (x *xlate) clearFrom(w int) {
+	for i := w; i < datapath.KeyWords; i++ {
+		x.flow[i] = 0
+	}
 }
 
 // group translates a group action. Groups arrive with the group table.
