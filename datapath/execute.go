@@ -66,7 +66,8 @@ func (ex *executor) executeNested(p *vport.Packet, lay *Layout, key *Key, inPort
 				shared = true // the clone may have queued p for output
 			}
 		case ActMeter:
-			if !ex.dp.meters.pass(a.Port, p.Len(), ex.now) {
+			var pass bool
+			if p, shared, pass = ex.meter(a.Port, p, &l, shared); !pass {
 				return
 			}
 		case ActRecirc:
