@@ -264,10 +264,19 @@ func TestSetEthTypeAndProto(t *testing.T) {
 		out, k, _ := applyOne(t, f, c.a)
 		want := append([]byte(nil), f...)
 		copy(want[c.at:], c.want)
-		// The IPv4 header checksum changes with the protocol.
+		// The IPv4 header checksum changes with the protocol, and so does
+		// the L4 checksum, whose pseudo header holds the protocol
+		// (TestSetIPProtoKeepsPseudoHeaderChecksum checks its value).
 		if out[12] == 0x08 && out[13] == 0 && c.a.Field == SetIPProto {
 			copy(want[24:26], out[24:26])
 			verifyIPv4Header(t, out[14:34])
+		}
+		if c.a.Field == SetIPProto {
+			var ok Key
+			var ol Layout
+			Extract(f, 0, &ok, &ol)
+			at := int(ol.L4) + map[uint8]int{6: 16, 17: 6}[ol.L4Proto]
+			copy(want[at:at+2], out[at:at+2])
 		}
 		if !bytes.Equal(out, want) {
 			t.Errorf("%s %d: got %x\n want %x", c.frame, c.a.Field, out, want)

@@ -96,8 +96,10 @@ func setField(f []byte, l *Layout, a *Action) {
 		}
 
 	case SetIPProto:
-		// The L4 checksum is left alone: a new protocol makes the L4
-		// header another header, whose checksum is not ours to invent.
+		// The protocol is part of the pseudo header, so the checksum of
+		// the L4 header that is there (found by its old protocol) is
+		// updated for the new value; the bytes stay as they are.
+		var oldProto, newProto uint8
 		switch {
 		case ipv4:
 			w := f[l3+8 : l3+10]
@@ -106,14 +108,18 @@ func setField(f []byte, l *Layout, a *Action) {
 				return
 			}
 			fixCsum(f[l3+10:l3+12], csumDelta16(old, be.Uint16(w)))
+			oldProto, newProto = uint8(old), f[l3+9]
 		case ipv6:
 			o := ipv6LastNextHeader(f, l3)
-			if old, new := put8(f[o:o+1], uint8(v), uint8(m)); old == new {
+			old, new := put8(f[o:o+1], uint8(v), uint8(m))
+			if old == new {
 				return
 			}
+			oldProto, newProto = old, new
 		default:
 			return
 		}
+		fixL4PseudoCsum(f, l, csumDelta16(uint16(oldProto), uint16(newProto)))
 		relayout(f, l) // the L4 header (and for IPv6 the chain) may change
 
 	case SetIPv6Src, SetIPv6Dst:
