@@ -2,7 +2,9 @@ package ofproto
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -36,14 +38,27 @@ const outQueueLen = 1024
 // conn is one OpenFlow connection.
 //
 // Goroutines: serve (reading and handling messages, owned by the connMgr),
-// the writer and the keepalive, both started by serve and stopped by close.
+// the writer, the keepalive and (with a packet-in rate limit) the pinsched
+// drain, all started by serve and stopped by close.
 type conn struct {
-	mgr  *connMgr
-	br   *Bridge
-	nc   net.Conn
-	kind connKind
-	name string
-	log  *logrus.Entry
+	mgr    *connMgr
+	br     *Bridge
+	nc     net.Conn
+	kind   connKind
+	name   string
+	log    *logrus.Entry
+	remote *remote   // the controller this connection was made for, or nil
+	origin *listener // the listener that accepted it, or nil
+	probe  time.Duration
+	pins   *pinsched // packet-in rate limit; nil: none
+
+	startedAt   time.Time
+	connectedAt atomic.Int64 // unix nanoseconds of the handshake; 0 before
+	errMu       sync.Mutex
+	err         error // guarded by errMu; why the connection closed
+
+	rxMsgs, txMsgs atomic.Uint64
+	pinOffered     atomic.Uint64 // packet-ins for this connection
 
 	out       chan []byte   // messages for the writer
 	done      chan struct{} // closed by close
@@ -53,6 +68,7 @@ type conn struct {
 	lastRecv    atomic.Int64 // unix nanoseconds of the last message received
 	echoPending atomic.Bool
 	dropped     atomic.Uint64 // asynchronous messages dropped on a full queue
+	pinOverflow atomic.Uint64 // of dropped, packet-ins
 	handshaken  atomic.Bool
 
 	mu          sync.Mutex // guards role, async, missSendLen
@@ -83,6 +99,7 @@ func newConn(mgr *connMgr, nc net.Conn, kind connKind, name string) *conn {
 		kind:    kind,
 		name:    name,
 		log:     mgr.br.log.WithField("conn", name),
+		probe:   time.Duration(mgr.probe.Load()),
 		out:     make(chan []byte, outQueueLen),
 		done:    make(chan struct{}),
 		role:    ofp.RoleEqual,
@@ -93,16 +110,57 @@ func newConn(mgr *connMgr, nc net.Conn, kind connKind, name string) *conn {
 	if kind == connPrimary {
 		c.missSendLen = 128
 	}
-	c.lastRecv.Store(time.Now().UnixNano())
+	c.startedAt = time.Now()
+	c.lastRecv.Store(c.startedAt.UnixNano())
 	return c
 }
+
+// setErr records why the connection is closing (the first reason wins).
+func (c *conn) setErr(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.errMu.Unlock()
+}
+
+// closeErr returns why the connection closed (nil if not known).
+func (c *conn) closeErr() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+// errPeerClosed is the close reason of a peer that hung up.
+var errPeerClosed = errors.New("connection closed by peer")
 
 // serve runs the connection until the peer goes away or close is called.
 func (c *conn) serve() {
 	defer c.close()
+	if tc, ok := c.nc.(*tls.Conn); ok && !tc.ConnectionState().HandshakeComplete {
+		// Accepted on a pssl: listener.
+		tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := tc.Handshake(); err != nil {
+			err = fmt.Errorf("TLS handshake: %w", err)
+			c.setErr(err)
+			if c.origin != nil {
+				c.origin.setErr(fmt.Errorf("%s: %w", c.name, err))
+			}
+			c.log.WithError(err).Warn("connection refused")
+			return
+		}
+		tc.SetDeadline(time.Time{})
+	}
 	c.wg.Add(2)
 	go c.writer()
 	go c.keepalive()
+	if c.pins != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.pins.run(c.done, c.sendPacketIn)
+		}()
+	}
 	c.sendMsg(0, &ofp.Hello{Version: ofp.Version, Bitmaps: []uint32{1 << ofp.Version}})
 	r := bufio.NewReaderSize(c.nc, 64*1024)
 	var buf []byte
@@ -111,8 +169,13 @@ func (c *conn) serve() {
 		msg, err := ofp.ReadMessage(r, buf)
 		if err != nil {
 			l := c.log.WithError(err)
-			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+			if errors.Is(err, io.EOF) {
+				c.setErr(errPeerClosed)
 				l = c.log
+			} else if errors.Is(err, net.ErrClosed) {
+				l = c.log
+			} else {
+				c.setErr(err)
 			}
 			if c.kind == connPrimary {
 				l.Info("controller connection closed")
@@ -122,6 +185,8 @@ func (c *conn) serve() {
 			return
 		}
 		buf = msg[:0]
+		c.rxMsgs.Add(1)
+		covRecvOpenFlow.inc()
 		c.lastRecv.Store(time.Now().UnixNano())
 		c.echoPending.Store(false)
 		if first {
@@ -157,10 +222,13 @@ func (c *conn) handshake(msg []byte) bool {
 		e := &ofp.ErrorMsg{ErrType: ofp.ETHelloFailed, Code: ofp.HFCIncompatible,
 			Data: []byte("govs supports OpenFlow 1.3 (version 0x04) only")}
 		c.sendMsg(h.Xid, e)
+		c.setErr(fmt.Errorf("peer does not speak OpenFlow 1.3 (version %#x)", h.Version))
 		c.flushAndClose()
 		return false
 	}
+	c.connectedAt.Store(time.Now().UnixNano())
 	c.handshaken.Store(true)
+	covConnect.inc()
 	if c.kind == connPrimary {
 		c.log.Info("controller connected (OpenFlow 1.3)")
 	} else {
@@ -178,30 +246,43 @@ func (c *conn) handshake(msg []byte) bool {
 func (c *conn) writer() {
 	defer c.wg.Done()
 	w := bufio.NewWriterSize(c.nc, 64*1024)
+	// A peer that reads nothing for this long is dropped.
+	stall := 2 * c.probe
+	if stall <= 0 {
+		stall = time.Minute
+	}
+	fail := func(err error) {
+		c.setErr(fmt.Errorf("write: %w", err))
+		c.nc.Close()
+	}
 	for {
 		select {
 		case b := <-c.out:
+			n := 1
+			c.nc.SetWriteDeadline(time.Now().Add(stall))
 			if _, err := w.Write(b); err != nil {
-				c.nc.Close()
+				fail(err)
 				return
 			}
 		drain:
 			for {
 				select {
 				case b := <-c.out:
+					n++
 					if _, err := w.Write(b); err != nil {
-						c.nc.Close()
+						fail(err)
 						return
 					}
 				default:
 					break drain
 				}
 			}
-			c.nc.SetWriteDeadline(time.Now().Add(2 * c.br.cfg.ProbeInterval))
 			if err := w.Flush(); err != nil {
-				c.nc.Close()
+				fail(err)
 				return
 			}
+			c.txMsgs.Add(uint64(n))
+			covRconnSent.add(uint64(n))
 		case <-c.done:
 			return
 		}
@@ -212,7 +293,11 @@ func (c *conn) writer() {
 // the peer and drops the connection after twice that.
 func (c *conn) keepalive() {
 	defer c.wg.Done()
-	probe := c.br.cfg.ProbeInterval
+	probe := c.probe
+	if probe <= 0 {
+		<-c.done
+		return
+	}
 	t := time.NewTicker(probe / 4)
 	defer t.Stop()
 	for {
@@ -224,9 +309,11 @@ func (c *conn) keepalive() {
 			switch {
 			case idle >= 2*probe:
 				c.log.WithField("idle", idle.Round(time.Millisecond)).Warn("no response to inactivity probe: disconnecting")
+				c.setErr(fmt.Errorf("no response to inactivity probe after %v", idle.Round(time.Second)))
 				c.nc.Close()
 				return
 			case idle >= probe && !c.echoPending.Swap(true):
+				covProbe.inc()
 				c.sendMsg(c.nextXid(), &ofp.EchoRequest{})
 			}
 		}
@@ -260,13 +347,50 @@ func (c *conn) sendRaw(b []byte) {
 
 // sendAsync queues an encoded asynchronous message without waiting: a full
 // queue drops it.
-func (c *conn) sendAsync(b []byte) {
+func (c *conn) sendAsync(b []byte) bool {
 	select {
 	case c.out <- b:
+		return true
 	default:
+		covRconnOverflow.inc()
 		if c.dropped.Add(1)&1023 == 1 {
 			c.log.WithField("dropped", c.dropped.Load()).Warn("peer too slow: asynchronous messages dropped")
 		}
+		return false
+	}
+}
+
+// packetIn offers a packet-in from inPort to the connection's rate limit
+// (or sends it at once without one). encode returns its bytes. It never
+// blocks.
+func (c *conn) packetIn(inPort uint32, encode func() []byte) {
+	c.pinOffered.Add(1)
+	covPacketIn.inc()
+	if c.pins == nil {
+		if b := encode(); b != nil {
+			c.sendPacketIn(b)
+		}
+		return
+	}
+	b, queued, dropped := c.pins.submit(inPort, encode)
+	if b != nil {
+		c.sendPacketIn(b)
+	}
+	if queued {
+		covPinQueued.inc()
+	}
+	if dropped > 0 {
+		covPinDrop.add(uint64(dropped))
+		if n := c.pins.dropped.Load(); n&1023 == 1 {
+			c.log.WithField("dropped", n).Info("packet-in rate limit: packet-ins dropped")
+		}
+	}
+}
+
+// sendPacketIn queues an encoded packet-in.
+func (c *conn) sendPacketIn(b []byte) {
+	if !c.sendAsync(b) {
+		c.pinOverflow.Add(1)
 	}
 }
 
@@ -298,6 +422,7 @@ func (c *conn) close() {
 		close(c.done)
 		c.nc.Close()
 		c.wg.Wait()
+		covDisconnect.inc()
 		c.mgr.disconnected(c)
 	})
 }

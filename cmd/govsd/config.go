@@ -5,10 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -19,10 +22,24 @@ import (
 
 // Config is govsd's configuration file (config.toml).
 type Config struct {
-	Rundir string       `toml:"rundir"`
-	Log    LogConfig    `toml:"log"`
-	Lab    *LabConfig   `toml:"lab"`
-	Bridge []BridgeConf `toml:"bridge"`
+	Rundir string `toml:"rundir"`
+	// Metrics is the address of the Prometheus endpoint (http://ADDR/metrics);
+	// empty: off.
+	Metrics string       `toml:"metrics"`
+	Log     LogConfig    `toml:"log"`
+	SSL     *SSLConf     `toml:"ssl"`
+	Lab     *LabConfig   `toml:"lab"`
+	Bridge  []BridgeConf `toml:"bridge"`
+}
+
+// SSLConf is the [ssl] table: the switch's TLS identity for ssl: and pssl:
+// targets, as PEM files (relative paths are relative to the configuration
+// file's directory). With ovs-pki: sc-privkey.pem, sc-cert.pem and
+// controllerca/cacert.pem.
+type SSLConf struct {
+	PrivateKey  string `toml:"private_key"`
+	Certificate string `toml:"certificate"`
+	CACert      string `toml:"ca_cert"`
 }
 
 // LogConfig is the [log] table.
@@ -37,7 +54,33 @@ type BridgeConf struct {
 	FailMode    FailMode           `toml:"fail_mode"`
 	Controllers []ControllerTarget `toml:"controllers"`
 	Listen      []ListenTarget     `toml:"listen"`
-	Port        []PortConf         `toml:"port"`
+	// ProbeInterval is the inactivity probe: an echo request after this
+	// long without a message, a disconnect after twice it ("0": off).
+	ProbeInterval *Duration `toml:"probe_interval"`
+	// MaxBackoff caps the reconnect delay (1 s, doubling).
+	MaxBackoff *Duration `toml:"max_backoff"`
+	// RateLimit limits packet-ins to each controller connection to this
+	// many a second (0: no limit), BurstLimit is the burst (default
+	// RateLimit/4), as Open vSwitch's controller_rate_limit and
+	// controller_burst_limit.
+	RateLimit  int        `toml:"controller_rate_limit"`
+	BurstLimit int        `toml:"controller_burst_limit"`
+	Port       []PortConf `toml:"port"`
+}
+
+// Duration is a Go duration string: "5s", "500ms", "1m".
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: want a number with a unit, e.g. \"5s\" or \"500ms\"", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q: must not be negative", b)
+	}
+	d.Duration = v
+	return nil
 }
 
 // PortConf is one [[bridge.port]] table.
@@ -201,6 +244,14 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if err := dec.Decode(cfg); err != nil {
 		return nil, tomlError(name, err)
 	}
+	if cfg.SSL != nil {
+		dir := filepath.Dir(name)
+		for _, p := range []*string{&cfg.SSL.PrivateKey, &cfg.SSL.Certificate, &cfg.SSL.CACert} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(dir, *p)
+			}
+		}
+	}
 	lines := keyLines(data)
 	if err := cfg.check(); err != nil {
 		var ce *ConfigError
@@ -242,10 +293,50 @@ func (c *Config) check() error {
 	if len(c.Bridge) == 0 {
 		return bad("bridge", "at least one [[bridge]] is required")
 	}
+	if c.Metrics != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics); err != nil {
+			return bad("metrics", "%q: want HOST:PORT, e.g. \"127.0.0.1:9108\"", c.Metrics)
+		}
+	}
+	if c.SSL != nil {
+		for _, k := range []struct{ key, val string }{
+			{"private_key", c.SSL.PrivateKey}, {"certificate", c.SSL.Certificate}, {"ca_cert", c.SSL.CACert},
+		} {
+			if k.val == "" {
+				return bad("ssl."+k.key, "required in [ssl]")
+			}
+		}
+		err := ofproto.CheckSSL(c.SSL.ofproto())
+		var fe *ofproto.SSLFileError
+		if errors.As(err, &fe) {
+			return bad("ssl."+fe.Key, "%v", fe)
+		} else if err != nil {
+			return bad("ssl", "%v", err)
+		}
+	}
 	bridges := map[string]bool{}
 	ports := map[string]string{}
 	for i, b := range c.Bridge {
 		key := fmt.Sprintf("bridge[%d]", i)
+		for j, t := range b.Controllers {
+			if t.TLS && c.SSL == nil {
+				return bad(fmt.Sprintf("%s.controllers", key), "controller %d (%s) needs the [ssl] table (private_key, certificate, ca_cert)", j+1, t)
+			}
+		}
+		for j, t := range b.Listen {
+			if t.TLS && c.SSL == nil {
+				return bad(fmt.Sprintf("%s.listen", key), "listener %d (%s) needs the [ssl] table (private_key, certificate, ca_cert)", j+1, t)
+			}
+		}
+		if b.RateLimit < 0 {
+			return bad(key+".controller_rate_limit", "must not be negative")
+		}
+		if b.BurstLimit < 0 {
+			return bad(key+".controller_burst_limit", "must not be negative")
+		}
+		if b.MaxBackoff != nil && b.MaxBackoff.Duration < time.Second {
+			return bad(key+".max_backoff", "%v: at least 1s (the first reconnect delay)", b.MaxBackoff.Duration)
+		}
 		if err := checkIfname(b.Name); err != nil {
 			return bad(key+".name", "%v", err)
 		}
@@ -297,6 +388,11 @@ func (c *Config) check() error {
 		}
 	}
 	return nil
+}
+
+// ofproto converts the [ssl] table.
+func (s *SSLConf) ofproto() ofproto.SSLConfig {
+	return ofproto.SSLConfig{PrivateKey: s.PrivateKey, Certificate: s.Certificate, CACert: s.CACert}
 }
 
 // checkIfname checks a Linux interface name.
@@ -364,6 +460,12 @@ func keyLines(data []byte) lineMap {
 	for p.NextExpression() {
 		e := p.Expression()
 		line := p.Shape(e.Raw).Start.Line
+		if e.Raw.Length == 0 && e.Kind != unstable.KeyValue {
+			// Tables carry no range of their own either.
+			if it := e.Key(); it.Next() {
+				line = p.Shape(it.Node().Raw).Start.Line
+			}
+		}
 		switch e.Kind {
 		case unstable.Table:
 			prefix = resolve(keyParts(e))

@@ -15,7 +15,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -55,19 +57,28 @@ func realMain() int {
 		log.SetLevel(lv)
 	}
 	entry := logrus.NewEntry(log)
-	d := &daemon{cfg: cfg, log: entry, exit: make(chan struct{}, 1)}
+	d := &daemon{cfg: cfg, path: *configPath, logger: log, log: entry, levelFlag: *logLevel != "",
+		exit: make(chan struct{}, 1), stopCh: make(chan struct{})}
 	if err := d.start(); err != nil {
 		entry.WithError(err).Error("startup failed")
 		d.stop()
 		return 1
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case s := <-sigs:
-		entry.WithField("signal", s.String()).Info("shutting down")
-	case <-d.exit:
-		entry.Info("exit requested: shutting down")
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				d.reload()
+				continue
+			}
+			entry.WithField("signal", s.String()).Info("shutting down")
+		case <-d.exit:
+			entry.Info("exit requested: shutting down")
+		}
+		break
 	}
 	d.stop()
 	return 0
@@ -75,12 +86,77 @@ func realMain() int {
 
 // daemon is a running govsd.
 type daemon struct {
-	cfg     *Config
-	log     *logrus.Entry
-	lab     *lab
-	bridges []*ofproto.Bridge
-	ctl     *unixctl
-	exit    chan struct{}
+	path      string // the configuration file, for reloads
+	logger    *logrus.Logger
+	log       *logrus.Entry
+	levelFlag bool // -log-level given: [log] level is not applied on reload
+	lab       *lab
+	ctl       *unixctl
+	exit      chan struct{}
+
+	mu      sync.RWMutex
+	cfg     *Config           // guarded by mu
+	bridges []*ofproto.Bridge // guarded by mu; in configuration order
+	metrics *metricsServer    // guarded by mu
+
+	stopCh chan struct{} // closed by stop: ends the coverage sampler
+	wg     sync.WaitGroup
+}
+
+// bridgeConfig turns a [[bridge]] into the bridge's configuration.
+func (d *daemon) bridgeConfig(cfg *Config, bc *BridgeConf) ofproto.Config {
+	bcfg := ofproto.Config{
+		Name:       bc.Name,
+		DatapathID: uint64(bc.DatapathID),
+		FailMode:   bc.FailMode.FailMode,
+		Rundir:     cfg.Rundir,
+		Log:        d.log,
+	}
+	o := connOptions(bc)
+	bcfg.ProbeInterval, bcfg.MaxBackoff = o.ProbeInterval, o.MaxBackoff
+	bcfg.RateLimit, bcfg.BurstLimit = o.RateLimit, o.BurstLimit
+	if cfg.SSL != nil {
+		s := cfg.SSL.ofproto()
+		bcfg.SSL = &s
+	}
+	bcfg.Controllers = targetStrings(bc.Controllers)
+	bcfg.Listen = listenStrings(bc.Listen)
+	for _, p := range bc.Port {
+		bcfg.Ports = append(bcfg.Ports, ofproto.PortConfig{Name: p.Name, OFPort: p.OFPort})
+	}
+	return bcfg
+}
+
+// connOptions returns a bridge's connection settings.
+func connOptions(bc *BridgeConf) ofproto.ConnOptions {
+	var o ofproto.ConnOptions
+	if bc.ProbeInterval != nil {
+		o.ProbeInterval = bc.ProbeInterval.Duration
+		if o.ProbeInterval == 0 {
+			o.ProbeInterval = -1 // "0": no probes
+		}
+	}
+	if bc.MaxBackoff != nil {
+		o.MaxBackoff = bc.MaxBackoff.Duration
+	}
+	o.RateLimit, o.BurstLimit = bc.RateLimit, bc.BurstLimit
+	return o
+}
+
+func targetStrings(l []ControllerTarget) []string {
+	out := make([]string, len(l))
+	for i, t := range l {
+		out[i] = t.String()
+	}
+	return out
+}
+
+func listenStrings(l []ListenTarget) []string {
+	out := make([]string, len(l))
+	for i, t := range l {
+		out[i] = t.String()
+	}
+	return out
 }
 
 func (d *daemon) start() error {
@@ -93,24 +169,8 @@ func (d *daemon) start() error {
 			return err
 		}
 	}
-	for _, bc := range d.cfg.Bridge {
-		bcfg := ofproto.Config{
-			Name:       bc.Name,
-			DatapathID: uint64(bc.DatapathID),
-			FailMode:   bc.FailMode.FailMode,
-			Rundir:     d.cfg.Rundir,
-			Log:        d.log,
-		}
-		for _, c := range bc.Controllers {
-			bcfg.Controllers = append(bcfg.Controllers, c.String())
-		}
-		for _, l := range bc.Listen {
-			bcfg.Listen = append(bcfg.Listen, l.String())
-		}
-		for _, p := range bc.Port {
-			bcfg.Ports = append(bcfg.Ports, ofproto.PortConfig{Name: p.Name, OFPort: p.OFPort})
-		}
-		br, err := ofproto.New(bcfg)
+	for i := range d.cfg.Bridge {
+		br, err := ofproto.New(d.bridgeConfig(d.cfg, &d.cfg.Bridge[i]))
 		if err != nil {
 			return err
 		}
@@ -122,12 +182,44 @@ func (d *daemon) start() error {
 	}
 	d.ctl = ctl
 	d.registerCommands()
+	if d.cfg.Metrics != "" {
+		m, err := newMetricsServer(d.cfg.Metrics, d)
+		if err != nil {
+			return err
+		}
+		d.metrics = m
+	}
+	d.wg.Add(1)
+	go d.sampleCoverage()
 	d.log.WithField("rundir", d.cfg.Rundir).Info("govsd running")
 	return nil
 }
 
+// sampleCoverage feeds the coverage/show rates every 5 seconds until stop.
+func (d *daemon) sampleCoverage() {
+	defer d.wg.Done()
+	ofproto.CoverageRun(time.Now())
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stopCh:
+			return
+		case now := <-t.C:
+			ofproto.CoverageRun(now)
+		}
+	}
+}
+
 // stop undoes start, in reverse order.
 func (d *daemon) stop() {
+	close(d.stopCh)
+	d.wg.Wait()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.metrics != nil {
+		d.metrics.Close()
+	}
 	if d.ctl != nil {
 		d.ctl.Close()
 	}
@@ -139,16 +231,24 @@ func (d *daemon) stop() {
 	}
 }
 
+// snapshot returns the bridges.
+func (d *daemon) snapshot() []*ofproto.Bridge {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return append([]*ofproto.Bridge(nil), d.bridges...)
+}
+
 // bridge finds a bridge by name; with no name and one bridge, that one.
 func (d *daemon) bridge(args []string) (*ofproto.Bridge, error) {
+	bridges := d.snapshot()
 	if len(args) == 0 {
-		if len(d.bridges) == 1 {
-			return d.bridges[0], nil
+		if len(bridges) == 1 {
+			return bridges[0], nil
 		}
 		return nil, errors.New("several bridges: name one")
 	}
 	name := strings.TrimPrefix(args[0], "govs@")
-	for _, br := range d.bridges {
+	for _, br := range bridges {
 		if br.Name() == name {
 			return br, nil
 		}
@@ -156,60 +256,18 @@ func (d *daemon) bridge(args []string) (*ofproto.Bridge, error) {
 	return nil, fmt.Errorf("no bridge named %s", args[0])
 }
 
-// registerCommands installs the control socket's commands.
-func (d *daemon) registerCommands() {
-	c := d.ctl
-	c.register("version", "", 0, 0, func([]string) (string, error) {
-		return fmt.Sprintf("govsd (govs) %s\n", ofproto.Version), nil
-	})
-	c.register("exit", "", 0, 1, func([]string) (string, error) {
-		select {
-		case d.exit <- struct{}{}:
-		default:
+// forDatapaths runs fn on the bridge named by args[0] ("br0" or
+// "govs@br0"), or on every bridge without an argument.
+func (d *daemon) forDatapaths(args []string, fn func(*ofproto.Bridge)) error {
+	found := false
+	for _, br := range d.snapshot() {
+		if len(args) == 0 || strings.TrimPrefix(args[0], "govs@") == br.Name() {
+			fn(br)
+			found = true
 		}
-		return "", nil
-	})
-	c.register("dpctl/show", "[DP]", 0, 1, func(args []string) (string, error) {
-		var b strings.Builder
-		for _, br := range d.bridges {
-			if len(args) == 0 || strings.TrimPrefix(args[0], "govs@") == br.Name() {
-				b.WriteString(br.DPShow())
-			}
-		}
-		if b.Len() == 0 {
-			return "", fmt.Errorf("no datapath named %s", args[0])
-		}
-		return b.String(), nil
-	})
-	c.register("dpctl/del-flows", "[DP]", 0, 1, func(args []string) (string, error) {
-		for _, br := range d.bridges {
-			if len(args) == 0 || strings.TrimPrefix(args[0], "govs@") == br.Name() {
-				br.DPDelFlows()
-			}
-		}
-		return "", nil
-	})
-	c.register("dpctl/dump-flows", "[DP]", 0, 1, func(args []string) (string, error) {
-		var b strings.Builder
-		for _, br := range d.bridges {
-			if len(args) == 0 || strings.TrimPrefix(args[0], "govs@") == br.Name() {
-				b.WriteString(br.DPDumpFlows())
-			}
-		}
-		return b.String(), nil
-	})
-	c.register("fdb/show", "BRIDGE", 1, 1, func(args []string) (string, error) {
-		br, err := d.bridge(args)
-		if err != nil {
-			return "", err
-		}
-		return br.FDBShow(), nil
-	})
-	c.register("show", "", 0, 0, func([]string) (string, error) {
-		var b strings.Builder
-		for _, br := range d.bridges {
-			b.WriteString(br.Show())
-		}
-		return b.String(), nil
-	})
+	}
+	if !found && len(args) > 0 {
+		return fmt.Errorf("no datapath named %s", args[0])
+	}
+	return nil
 }
