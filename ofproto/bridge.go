@@ -71,13 +71,6 @@ type Config struct {
 	// MaxBackoff caps the reconnect delay of active connections (default
 	// 8 s; it starts at 1 s and doubles).
 	MaxBackoff time.Duration
-	// SSL is the TLS identity for ssl: and pssl: targets (nil: none).
-	SSL *SSLConfig
-	// RateLimit limits the packet-ins sent to each connection to this
-	// many a second (0: no limit), with bursts of BurstLimit (default
-	// RateLimit/4), fairly across input ports; see pinsched.
-	RateLimit  int
-	BurstLimit int
 	// MaxIdle is how long an unused megaflow stays installed (default
 	// 10 s).
 	MaxIdle time.Duration
@@ -116,8 +109,6 @@ type Bridge struct {
 	recirc  *recircTable
 
 	statsMu sync.Mutex // serialises pushing megaflow stats to rules
-
-	pmdBase atomic.Pointer[datapath.Stats] // dpif-netdev/pmd-stats-clear baseline
 
 	conns *connMgr
 	links *vport.LinkMonitor
@@ -181,7 +172,7 @@ func New(cfg Config) (*Bridge, error) {
 	for i := range br.tables {
 		br.tables[i] = &table{id: uint8(i), maxEntries: 1000000}
 	}
-	br.macs = newMACTable(br.invalidate)
+	br.macs = newMACTable()
 	br.recirc = newRecircTable()
 	br.dp = datapath.New(datapath.Config{Handler: br, Handlers: cfg.Handlers})
 	if err := br.openPorts(); err != nil {
@@ -391,17 +382,6 @@ func (br *Bridge) table(id uint8) *table {
 }
 
 var emptyTable = &table{id: ofp.TableMax}
-
-// invalidate makes every cached translation stale: it bumps the version
-// and removes every megaflow. It may be called with or without mu held.
-func (br *Bridge) invalidate() {
-	br.version.Add(1)
-	br.recirc.newGeneration()
-	br.dp.FlowFlush()
-}
-
-// invalidateLocked is invalidate for callers that hold mu for writing.
-func (br *Bridge) invalidateLocked() { br.invalidate() }
 
 // invalidTTLToController reports the SET_CONFIG flag
 // OFPC_INVALID_TTL_TO_CONTROLLER.

@@ -87,6 +87,8 @@ func (br *Bridge) addFlowLocked(fm *ofp.FlowMod, mf *matchFields) error {
 		tableMiss:    fm.Priority == 0 && mf.isTableMiss(),
 	}
 	r.used.Store(now.UnixNano())
+	var cs changeSet
+	cs.addRule(r)
 	if old != nil {
 		// An identical entry is replaced; its counters carry over unless
 		// the new one asks for a reset (OpenFlow 1.3.5 section 6.4).
@@ -96,9 +98,10 @@ func (br *Bridge) addFlowLocked(fm *ofp.FlowMod, mf *matchFields) error {
 		}
 		t.cls.remove(old)
 		old.removed.Store(true)
+		cs.changedRule(old)
 	}
 	t.cls.insert(r)
-	br.invalidateLocked()
+	br.revalidateLocked(&cs)
 	return nil
 }
 
@@ -169,14 +172,16 @@ func (br *Bridge) modifyFlowsLocked(fm *ofp.FlowMod, mf *matchFields, strict boo
 		return // OpenFlow 1.3: a modify that matches nothing does nothing
 	}
 	br.pushStats()
+	var cs changeSet
 	for _, r := range rules {
 		r.Instructions = fm.Instructions
 		if fm.Flags&ofp.FlagResetCounts != 0 {
 			r.packets.Store(0)
 			r.bytes.Store(0)
 		}
+		cs.changedRule(r)
 	}
-	br.invalidateLocked()
+	br.revalidateLocked(&cs)
 }
 
 func (br *Bridge) deleteFlowsLocked(fm *ofp.FlowMod, mf *matchFields, strict bool, reason uint8) {
@@ -191,11 +196,13 @@ func (br *Bridge) removeRulesLocked(rules []*Rule, reason uint8) {
 		return
 	}
 	br.pushStats() // exact counts in FLOW_REMOVED
+	var cs changeSet
 	for _, r := range rules {
 		br.tables[r.TableID].cls.remove(r)
 		r.removed.Store(true)
+		cs.changedRule(r)
 	}
-	br.invalidateLocked()
+	br.revalidateLocked(&cs)
 	now := time.Now()
 	for _, r := range rules {
 		if r.Flags&ofp.FlagSendFlowRem == 0 {

@@ -21,7 +21,6 @@ const (
 type macTable struct {
 	mu      sync.Mutex
 	entries map[macKey]*macEntry // guarded by mu
-	onMove  func()               // called (without mu) when a decision changes
 }
 
 type macKey struct {
@@ -34,13 +33,13 @@ type macEntry struct {
 	seen time.Time
 }
 
-func newMACTable(onMove func()) *macTable {
-	return &macTable{entries: map[macKey]*macEntry{}, onMove: onMove}
+func newMACTable() *macTable {
+	return &macTable{entries: map[macKey]*macEntry{}}
 }
 
 // learn records that mac was seen on port in vlan. It reports whether this
 // changed a forwarding decision (a new address or one that moved), in which
-// case cached megaflows may be stale.
+// case megaflows that used NORMAL must be revalidated.
 func (t *macTable) learn(vlan uint16, mac uint64, port uint32, now time.Time) bool {
 	t.mu.Lock()
 	k := macKey{vlan, mac}
@@ -60,9 +59,6 @@ func (t *macTable) learn(vlan uint16, mac uint64, port uint32, now time.Time) bo
 		e.seen = now
 	}
 	t.mu.Unlock()
-	if changed && t.onMove != nil {
-		t.onMove()
-	}
 	return changed
 }
 
@@ -98,7 +94,8 @@ func (t *macTable) evictOldestLocked() {
 }
 
 // expire removes entries not seen for macMaxAge and entries on port
-// (when removePort is set); it reports how many it removed.
+// (when removePort is set); it reports how many it removed (the caller
+// revalidates megaflows that used NORMAL when any were).
 func (t *macTable) expire(now time.Time, port uint32, removePort bool) int {
 	t.mu.Lock()
 	n := 0
@@ -109,20 +106,7 @@ func (t *macTable) expire(now time.Time, port uint32, removePort bool) int {
 		}
 	}
 	t.mu.Unlock()
-	if n > 0 && t.onMove != nil {
-		t.onMove()
-	}
 	return n
-}
-
-// flush removes every entry.
-func (t *macTable) flush() {
-	t.mu.Lock()
-	clear(t.entries)
-	t.mu.Unlock()
-	if t.onMove != nil {
-		t.onMove()
-	}
 }
 
 // show formats the table as `ovs-appctl fdb/show` does.

@@ -10,14 +10,18 @@ import (
 )
 
 // xout is what the bridge remembers of the translation behind a megaflow
-// (Flow.Data): the rules and tables to credit with the megaflow's packets.
+// (Flow.Data): the rules and tables to credit with the megaflow's packets,
+// and what revalidation needs to know whether a change may affect it. The
+// translation fields are replaced by revalidation under Bridge.statsMu,
+// which every reader of them holds.
 type xout struct {
-	rules    []*Rule
-	lookups  []uint8
-	matches  []bool
-	macs     []macKey   // source addresses learned by NORMAL, kept alive by hits
-	counters []*counter // groups, buckets, meters the translation passed
-	inPort   uint32
+	rules       []*Rule
+	lookups     []uint8
+	matches     []bool
+	lookupFlows []*datapath.Key // the flow each lookup saw, nil when it was the packet's key
+	macs        []macKey        // source addresses learned by NORMAL, kept alive by hits
+	counters    []*counter      // groups, buckets, meters the translation passed
+	inPort      uint32
 
 	mu               sync.Mutex // guards the fields below; taken under Bridge.statsMu
 	pushedP, pushedB uint64     // megaflow counters already credited
@@ -50,18 +54,21 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 		x.run()
 	}
 	res := x.result()
-	if x.macMoved {
-		v++ // our own learning bumped the version
-	}
 	now := time.Now()
-	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, macs: x.normalLearned,
-		counters: res.counters, inPort: u.InPort}
+	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, lookupFlows: res.lookupFlows,
+		macs: res.macs, counters: res.counters, inPort: u.InPort}
 	br.creditTranslation(xo, 1, uint64(u.TotalLen), now)
 	f, err := br.dp.FlowPut(&u.Key, &res.mask, res.acts, xo)
 	if err == nil && br.version.Load() != v {
-		// The tables changed while we translated (a MAC moved elsewhere):
-		// the megaflow may be stale. Let the next packet translate again.
+		// Something changed while we translated (another handler's
+		// learning revalidated): the megaflow may be stale. Let the next
+		// packet translate again.
 		br.dp.FlowDel(f)
+	}
+	if x.macMoved {
+		// Our learning may change what other megaflows that used NORMAL
+		// decide (a flood becomes a unicast, a host moved).
+		br.revalidateLocked(&changeSet{normal: true})
 	}
 	br.dp.Execute(u.Packet, u.InPort, res.acts)
 }

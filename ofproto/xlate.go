@@ -32,9 +32,13 @@ type xlate struct {
 
 	// Accounting, credited to rules and tables when packets hit the
 	// resulting megaflow.
-	rules         []*Rule
-	lookups       []uint8 // tables looked up, in order
-	matches       []bool  // whether each lookup matched
+	rules   []*Rule
+	lookups []uint8 // tables looked up, in order
+	matches []bool  // whether each lookup matched
+	// lookupFlows[i] is the flow lookup i saw, when it differed from the
+	// packet's key (nil otherwise): revalidation needs it.
+	lookupFlows   []*datapath.Key
+	key           datapath.Key // the packet's key, as translation started
 	work          int
 	macMoved      bool       // learning changed the MAC table
 	normalLearned []macKey   // source addresses NORMAL learned from
@@ -53,20 +57,23 @@ type xlate struct {
 
 // xlateResult is what a translation produces.
 type xlateResult struct {
-	acts     datapath.Actions
-	mask     datapath.Key
-	rules    []*Rule
-	lookups  []uint8
-	matches  []bool
-	counters []*counter
+	acts        datapath.Actions
+	mask        datapath.Key
+	rules       []*Rule
+	lookups     []uint8
+	matches     []bool
+	lookupFlows []*datapath.Key
+	counters    []*counter
+	macs        []macKey
 }
 
 // newXlate prepares the translation of a packet with key. learn lets the
 // NORMAL action update the MAC table (a real packet, not a trace or a
 // revalidation).
 func (br *Bridge) newXlate(key *datapath.Key, learn bool, tr *traceLog) *xlate {
-	x := &xlate{br: br, flow: *key, inPort: uint32(datapath.FieldInPort.Get(key)), learn: learn, trace: tr}
+	x := &xlate{br: br, flow: *key, key: *key, inPort: uint32(datapath.FieldInPort.Get(key)), learn: learn, trace: tr}
 	x.flow[datapath.WordMetadata] = 0
+	x.key[datapath.WordMetadata] = 0
 	// Megaflows always match the input port exactly (outputs compare
 	// against it and per-port config applies), the recirculation id and,
 	// as in Open vSwitch, the ethertype.
@@ -96,7 +103,8 @@ func (x *xlate) result() xlateResult {
 	// Metadata is pipeline state derived from the packet, never part of
 	// the datapath key.
 	mask[datapath.WordMetadata] = 0
-	return xlateResult{acts: x.acts, mask: mask, rules: x.rules, lookups: x.lookups, matches: x.matches, counters: x.counters}
+	return xlateResult{acts: x.acts, mask: mask, rules: x.rules, lookups: x.lookups, matches: x.matches,
+		lookupFlows: x.lookupFlows, counters: x.counters, macs: x.normalLearned}
 }
 
 // runTable looks the flow up in table id and runs the matching rule's
@@ -116,6 +124,12 @@ func (x *xlate) runTable(id uint8) {
 		r := t.cls.lookup(&x.flow, &x.wc)
 		x.lookups = append(x.lookups, id)
 		x.matches = append(x.matches, r != nil)
+		var seen *datapath.Key
+		if x.flow != x.key {
+			f := x.flow
+			seen = &f
+		}
+		x.lookupFlows = append(x.lookupFlows, seen)
 		if r == nil {
 			// No table-miss entry: OpenFlow 1.3 drops the packet.
 			x.tracef("table %d: no match: drop", id)

@@ -1,0 +1,180 @@
+package ofproto
+
+import (
+	"slices"
+	"time"
+
+	"github.com/govs/govs/datapath"
+)
+
+// Revalidation. After a change to the OpenFlow state, the megaflows whose
+// decision may have changed are translated again from their masked key:
+// one that now needs key bits its mask does not match is deleted (the next
+// packet installs a correct one); one whose actions changed gets the new
+// actions in place; the others only learn which rules they now credit.
+// The datapath is synchronized before revalidation returns, so that no
+// packet takes a stale path once the change's reply (or a barrier reply)
+// has gone out.
+//
+// Which megaflows "may have changed" (changeSet.affects):
+//   - a rule added, modified or removed in table T: megaflows whose
+//     translation looked up T and whose packets could match the rule at
+//     that point of the pipeline (the rule's match and the flow as the
+//     lookup saw it agree on every bit both care about), and megaflows
+//     that used the rule;
+//   - the MAC learning table: megaflows that used NORMAL;
+//   - anything else (ports, groups, meters, fail-open): every megaflow.
+
+// ruleChange is the match of a rule that was added, modified or removed.
+type ruleChange struct {
+	table     uint8
+	key, mask datapath.Key
+}
+
+// changeSet describes a change for revalidation.
+type changeSet struct {
+	all    bool
+	normal bool
+	rules  []ruleChange
+	used   map[*Rule]bool // rules whose actions changed or that were removed
+}
+
+func (cs *changeSet) addRule(r *Rule) {
+	cs.rules = append(cs.rules, ruleChange{table: r.TableID, key: r.key, mask: r.mask})
+}
+
+func (cs *changeSet) changedRule(r *Rule) {
+	if cs.used == nil {
+		cs.used = map[*Rule]bool{}
+	}
+	cs.used[r] = true
+	cs.addRule(r)
+}
+
+// affects reports whether megaflow f (translated as xo) may decide
+// differently after the change.
+func (cs *changeSet) affects(f *datapath.Flow, xo *xout) bool {
+	if cs.all {
+		return true
+	}
+	if cs.normal && len(xo.macs) > 0 {
+		return true
+	}
+	for _, r := range xo.rules {
+		if cs.used[r] {
+			return true
+		}
+	}
+	for i := range cs.rules {
+		rc := &cs.rules[i]
+		for j, t := range xo.lookups {
+			if t == rc.table && couldMatch(f, xo.lookupFlows[j], rc) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// couldMatch reports whether a packet of megaflow f could match rule rc at
+// a table lookup that saw flow at (nil: the packet's own key). Bits the
+// pipeline changed before the lookup are known exactly; the others are the
+// packet's, known only where the megaflow's mask has them.
+func couldMatch(f *datapath.Flow, at *datapath.Key, rc *ruleChange) bool {
+	for w := range f.Key {
+		known := f.Mask[w]
+		val := f.Key[w]
+		if at != nil {
+			diff := at[w] ^ f.Key[w]
+			known |= diff
+			val = at[w]
+		}
+		common := known & rc.mask[w]
+		if val&common != rc.key[w]&common {
+			return false
+		}
+	}
+	return true
+}
+
+// revalidateLocked revalidates the megaflows cs may affect. mu must be held
+// (for reading or writing); no other lock of the bridge.
+func (br *Bridge) revalidateLocked(cs *changeSet) {
+	br.version.Add(1)
+	br.recirc.newGeneration()
+	now := time.Now()
+	changed := false
+	br.statsMu.Lock()
+	br.dp.FlowDump(func(f *datapath.Flow) bool {
+		xo, ok := f.Data.(*xout)
+		if !ok || !cs.affects(f, xo) {
+			return true
+		}
+		// Credit what the old translation earned before it changes.
+		br.pushFlowStats(xo, f.Stats(), now)
+		res, ok := br.retranslate(&f.Key)
+		switch {
+		case !ok || !res.mask.Subset(&f.Mask):
+			br.dp.FlowDel(f)
+			changed = true
+		default:
+			if !slices.EqualFunc(res.acts, f.Actions(), equalAction) {
+				br.dp.FlowModify(f, res.acts)
+				changed = true
+			}
+			xo.rules, xo.lookups, xo.matches, xo.lookupFlows = res.rules, res.lookups, res.matches, res.lookupFlows
+			xo.counters, xo.macs = res.counters, res.macs
+		}
+		return true
+	})
+	br.statsMu.Unlock()
+	if changed {
+		br.dp.Synchronize()
+	}
+}
+
+// retranslate translates a megaflow's masked key again, without side
+// effects (no learning). It fails for a recirculated megaflow whose frozen
+// state is gone.
+func (br *Bridge) retranslate(key *datapath.Key) (xlateResult, bool) {
+	x := br.newXlate(key, false, nil)
+	if id := uint32(datapath.FieldRecircID.Get(key)); id != 0 {
+		st := br.recirc.get(id)
+		if st == nil {
+			return xlateResult{}, false
+		}
+		x.resume(st)
+	} else {
+		x.run()
+	}
+	return x.result(), true
+}
+
+// equalAction compares two datapath actions.
+func equalAction(a, b datapath.Action) bool {
+	if a.Type != b.Type || a.Ethertype != b.Ethertype || a.Port != b.Port || a.MaxLen != b.MaxLen ||
+		a.Field != b.Field || a.Value != b.Value || a.Mask != b.Mask || string(a.Userdata) != string(b.Userdata) {
+		return false
+	}
+	return slices.EqualFunc(a.Nested, b.Nested, equalAction)
+}
+
+// invalidate revalidates every megaflow (a change whose effects are not
+// tracked more precisely: ports, groups, meters, fail mode). It may be
+// called with or without mu held.
+func (br *Bridge) invalidate() {
+	br.mu.RLock()
+	defer br.mu.RUnlock()
+	br.revalidateLocked(&changeSet{all: true})
+}
+
+// invalidateLocked is invalidate for callers that hold mu.
+func (br *Bridge) invalidateLocked() { br.revalidateLocked(&changeSet{all: true}) }
+
+// macsChanged revalidates the megaflows that used NORMAL after the MAC
+// learning table changed (aging, a port going away). Not with mu held.
+func (br *Bridge) macsChanged() {
+	br.mu.RLock()
+	defer br.mu.RUnlock()
+	br.revalidateLocked(&changeSet{normal: true})
+}
