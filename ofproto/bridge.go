@@ -71,6 +71,13 @@ type Config struct {
 	// MaxBackoff caps the reconnect delay of active connections (default
 	// 8 s; it starts at 1 s and doubles).
 	MaxBackoff time.Duration
+	// SSL is the TLS identity for ssl: and pssl: targets (nil: none).
+	SSL *SSLConfig
+	// RateLimit limits the packet-ins sent to each connection to this
+	// many a second (0: no limit), with bursts of BurstLimit (default
+	// RateLimit/4), fairly across input ports; see pinsched.
+	RateLimit  int
+	BurstLimit int
 	// MaxIdle is how long an unused megaflow stays installed (default
 	// 10 s).
 	MaxIdle time.Duration
@@ -109,6 +116,8 @@ type Bridge struct {
 	recirc  *recircTable
 
 	statsMu sync.Mutex // serialises pushing megaflow stats to rules
+
+	pmdBase atomic.Pointer[datapath.Stats] // dpif-netdev/pmd-stats-clear baseline
 
 	conns *connMgr
 	links *vport.LinkMonitor

@@ -84,15 +84,11 @@ func (br *Bridge) checkLinks() {
 // connected, and off when one connects (actively or through a listener).
 // A standalone bridge without configured controllers instead has a visible
 // NORMAL flow from the start, as in Open vSwitch.
+//
+// The connection manager decides (connMgr.updateFailOpen): it owns the
+// controller list, which can change at run time.
 func (br *Bridge) updateFailOpen() {
-	open := br.cfg.FailMode == FailStandalone && len(br.cfg.Controllers) > 0 &&
-		br.conns != nil && br.conns.controllersUp() == 0
-	if br.failOpen.Swap(open) != open {
-		if open {
-			br.log.Info("no controller connected: standalone fail mode, acting as a learning switch")
-		} else {
-			br.log.Info("controller connected: leaving fail-open mode")
-		}
-		br.invalidate()
+	if br.conns != nil {
+		br.conns.updateFailOpen()
 	}
 }
