@@ -467,8 +467,16 @@ func (m *connMgr) dial(r *remote) {
 				return
 			}
 		} else {
+			r.mu.Lock()
+			repeated := r.lastErr == err.Error()
+			r.mu.Unlock()
 			r.setErr(err)
-			m.br.log.WithError(err).WithField("conn", t.String()).Debug("connection attempt failed")
+			l := m.br.log.WithError(err).WithField("conn", t.String())
+			if repeated {
+				l.Debug("connection attempt failed")
+			} else {
+				l.Warn("connection attempt failed")
+			}
 		}
 		r.setState(stateBackoff, nil)
 		select {
