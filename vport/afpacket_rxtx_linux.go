@@ -2,9 +2,7 @@ package vport
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,119 +15,167 @@ const sizeofTpacketAuxdata = 20
 // PACKET_AUXDATA control message.
 var auxSpace = unix.CmsgSpace(sizeofTpacketAuxdata)
 
-// rxState is the receive side of an AFPacketPort: the recvmmsg vectors and
-// the state of the Recv in progress. Only the goroutine inside Recv touches
-// it. iovs and msgs point into the caller's packets only during a Recv.
+// rxState is the recvmmsg side of an AFPacketPort (RxMmsg): the message
+// vectors and the state of the receive in progress. Only the goroutine
+// inside Recv/TryRecv touches it. The frame iovecs point into the caller's
+// packets only during a receive.
 type rxState struct {
 	msgs  []unix.Mmsghdr
-	iovs  []unix.Iovec
-	ctrl  []byte             // auxSpace bytes per message
-	ready func(uintptr) bool // p.recvReady, bound once so Recv does not allocate
-
-	k     int        // messages offered to recvmmsg
-	n     int        // messages received
-	errno unix.Errno // unexpected error from recvmmsg
+	iovs  []unix.Iovec // per message: [vnet header,] frame
+	ctrl  []byte       // auxSpace bytes per message
+	hdrs  []byte       // vnetHdrLen bytes per message (vnet only)
+	niov  int          // iovecs per message
+	k     int          // messages offered to recvmmsg
+	n     int          // messages received
+	errno unix.Errno   // unexpected error from recvmmsg
 }
 
-func (r *rxState) init(batch int) {
+func (r *rxState) init(batch int, vnet bool) {
+	r.niov = 1
+	if vnet {
+		r.niov = 2
+		r.hdrs = make([]byte, batch*vnetHdrLen)
+	}
 	r.msgs = make([]unix.Mmsghdr, batch)
-	r.iovs = make([]unix.Iovec, batch)
+	r.iovs = make([]unix.Iovec, batch*r.niov)
 	r.ctrl = make([]byte, batch*auxSpace)
 	for i := range r.msgs {
 		h := &r.msgs[i].Hdr
-		h.Iov = &r.iovs[i]
-		h.SetIovlen(1)
+		h.Iov = &r.iovs[i*r.niov]
+		h.SetIovlen(r.niov)
 		h.Control = &r.ctrl[i*auxSpace]
+		if vnet {
+			r.iovs[2*i].Base = &r.hdrs[i*vnetHdrLen]
+			r.iovs[2*i].SetLen(vnetHdrLen)
+		}
 	}
 }
 
+// frameIov returns the iovec of message i's frame.
+func (r *rxState) frameIov(i int) *unix.Iovec { return &r.iovs[i*r.niov+r.niov-1] }
+
 // release forgets the caller's buffers.
 func (r *rxState) release() {
-	for i := range r.iovs[:r.k] {
-		r.iovs[i].Base = nil
+	for i := range r.k {
+		r.frameIov(i).Base = nil
 	}
 }
 
 // Recv blocks until at least one frame has arrived, then returns up to
-// min(len(pkts), MaxBatch) frames in pkts[:n]. Frames that were too long are
-// skipped (RxErrors); to keep the returned frames at the front, Recv may
+// min(len(pkts), MaxBatch) frames in pkts. In RxRing mode the packets point
+// into the ring until the next Recv or TryRecv. Frames that were too long
+// are skipped (RxErrors); to keep the returned frames at the front, Recv may
 // reorder the packet pointers within pkts. It returns ErrClosed after Close.
 func (p *AFPacketPort) Recv(pkts []*Packet) (int, error) {
-	r := &p.rx
-	if len(pkts) > len(r.msgs) {
-		pkts = pkts[:len(r.msgs)]
-	}
-	if p.fd.closed.Load() {
-		return 0, ErrClosed
-	}
-	if len(pkts) == 0 {
-		return 0, nil
-	}
-	if p.ring != nil {
-		return p.recvRing(pkts)
-	}
-	for i, pkt := range pkts {
-		b := pkt.RecvBuf()
-		r.iovs[i].Base = &b[0]
-		r.iovs[i].SetLen(len(b))
-	}
-	r.k = len(pkts)
-	defer r.release()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	for {
-		r.n, r.errno = 0, 0
-		if err := p.fd.rc.Read(r.ready); err != nil {
-			return 0, p.fd.closedErr(err)
+		n, err := p.tryRecvLocked(pkts)
+		if n > 0 || err != nil || len(pkts) == 0 {
+			return n, err
 		}
-		if r.errno != 0 {
-			return 0, fmt.Errorf("vport: %s: recvmmsg: %w", p.info.Name, r.errno)
+		fds := [2]unix.PollFd{{Fd: int32(p.fd), Events: unix.POLLIN}, {Fd: int32(p.closeEv), Events: unix.POLLIN}}
+		if p.gone.Load() {
+			fds[0].Fd = -1
 		}
-		if n := p.finishRecv(pkts); n > 0 {
-			return n, nil
+		if _, e := blockingPoll(fds[:], nil); e != 0 && e != unix.EINTR {
+			return 0, fmt.Errorf("vport: %s: poll: %w", p.info.Name, e)
+		}
+		if fds[0].Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+			p.pollErrorLocked()
 		}
 	}
 }
 
-// recvReady is called by the netpoller glue with the socket; it returns false
-// to wait until the socket is readable.
-func (p *AFPacketPort) recvReady(fd uintptr) bool {
+// TryRecv is Recv without waiting: it returns 0 and no error when no frame
+// is waiting.
+func (p *AFPacketPort) TryRecv(pkts []*Packet) (int, error) {
+	p.mu.RLock()
+	n, err := p.tryRecvLocked(pkts)
+	p.mu.RUnlock()
+	return n, err
+}
+
+func (p *AFPacketPort) pollErrorLocked() {
+	e, err := unix.GetsockoptInt(p.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && (unix.Errno(e) == unix.ENODEV || unix.Errno(e) == unix.ENXIO) {
+		p.gone.Store(true)
+	}
+}
+
+// tryRecvLocked receives what is waiting; p.mu is read-held.
+func (p *AFPacketPort) tryRecvLocked(pkts []*Packet) (int, error) {
+	if p.closed.Load() {
+		return 0, ErrClosed
+	}
+	if len(pkts) > p.opts.MaxBatch {
+		pkts = pkts[:p.opts.MaxBatch]
+	}
+	if p.ring != nil {
+		r := p.ring
+		r.release()
+		if len(pkts) == 0 {
+			return 0, nil
+		}
+		n, bytes, bad := r.receive(pkts)
+		p.stats.rx.add(n, bytes)
+		p.stats.rx.fail(bad)
+		return n, nil
+	}
+	if len(pkts) == 0 {
+		return 0, nil
+	}
 	r := &p.rx
-	for i := range r.k {
+	for i, pkt := range pkts {
+		b := pkt.RecvBuf()
+		iov := r.frameIov(i)
+		iov.Base = &b[0]
+		iov.SetLen(len(b))
 		h := &r.msgs[i].Hdr
 		h.SetControllen(auxSpace)
 		h.Flags = 0
 	}
+	r.k = len(pkts)
+	defer r.release()
 	for {
-		n, e := recvmmsg(int(fd), r.msgs[:r.k], unix.MSG_DONTWAIT)
+		n, e := recvmmsg(p.fd, r.msgs[:r.k], unix.MSG_DONTWAIT)
 		switch e {
 		case 0:
 			r.n = n
-			return true
+			return p.finishRecv(pkts), nil
 		case unix.EAGAIN:
-			return false
+			return 0, nil
 		case unix.EINTR, unix.ENETDOWN:
 			// ENETDOWN reports (once) that the interface went down;
 			// frames may still be queued behind it.
 			continue
 		default:
-			r.errno = e
-			return true
+			return 0, fmt.Errorf("vport: %s: recvmmsg: %w", p.info.Name, e)
 		}
 	}
 }
 
-// finishRecv sets the lengths of the r.n received frames, restores their
-// VLAN tags, moves the good ones to the front of pkts and counts them.
+// finishRecv sets the lengths and offload state of the r.n received frames,
+// restores their VLAN tags, moves the good ones to the front of pkts and
+// counts them.
 func (p *AFPacketPort) finishRecv(pkts []*Packet) int {
 	r := &p.rx
 	good, bytes, bad := 0, 0, 0
 	for i := range r.n {
 		m := &r.msgs[i]
-		if m.Hdr.Flags&unix.MSG_TRUNC != 0 {
+		l := int(m.Len)
+		if r.niov == 2 {
+			l -= vnetHdrLen
+		}
+		if m.Hdr.Flags&unix.MSG_TRUNC != 0 || l < 0 {
 			bad++
 			continue
 		}
 		pkt := pkts[i]
-		pkt.SetLen(int(m.Len))
+		pkt.SetLen(l)
+		if r.niov == 2 {
+			pkt.off = decodeVnetHdr(r.hdrs[i*vnetHdrLen:])
+		}
 		cl := min(int(m.Hdr.Controllen), auxSpace)
 		if !restoreVLAN(pkt, r.ctrl[i*auxSpace:i*auxSpace+cl]) {
 			bad++
@@ -172,7 +218,12 @@ func restoreVLAN(pkt *Packet, cmsg []byte) bool {
 	if status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
 		tpid = binary.NativeEndian.Uint16(aux[18:])
 	}
-	tag := pkt.Insert(12, 4) // after the destination and source MACs
+	return insertTag(pkt, tpid, tci)
+}
+
+// insertTag inserts a VLAN tag after the MAC addresses.
+func insertTag(pkt *Packet, tpid, tci uint16) bool {
+	tag := pkt.Insert(12, 4)
 	if tag == nil {
 		return false
 	}
@@ -183,16 +234,16 @@ func restoreVLAN(pkt *Packet, cmsg []byte) bool {
 
 // txState is the send side of an AFPacketPort: the sendmmsg vectors and the
 // outcome of the batch in progress. Only the goroutine inside Send touches
-// it. iovs point into the caller's packets only during a Send.
+// it. The frame iovecs point into the caller's packets only during a Send.
 type txState struct {
-	msgs  []unix.Mmsghdr
-	iovs  []unix.Iovec
-	ready func(uintptr) bool // p.sendReady, bound once so Send does not allocate
+	msgs []unix.Mmsghdr
+	iovs []unix.Iovec // per message: [vnet header,] frame
+	hdrs []byte       // vnetHdrLen bytes per message (vnet only)
+	niov int
 
 	k, off   int  // messages to send, next message to send
-	wait     bool // on EAGAIN, wait for room (return false) instead of stopping
-	eagain   bool // stopped at EAGAIN (socket send buffer full)
 	downSeen bool // sendmmsg reported ENETDOWN once in this batch
+	eagain   bool // stopped at EAGAIN (socket send buffer full)
 	gone     unix.Errno
 	sent     int // frames the kernel accepted
 	bytes    int
@@ -200,26 +251,42 @@ type txState struct {
 	errs     int
 }
 
-func (t *txState) init(batch int) {
+func (t *txState) init(batch int, vnet bool) {
+	t.niov = 1
+	if vnet {
+		t.niov = 2
+		t.hdrs = make([]byte, batch*vnetHdrLen)
+	}
 	t.msgs = make([]unix.Mmsghdr, batch)
-	t.iovs = make([]unix.Iovec, batch)
+	t.iovs = make([]unix.Iovec, batch*t.niov)
 	for i := range t.msgs {
 		h := &t.msgs[i].Hdr
-		h.Iov = &t.iovs[i]
-		h.SetIovlen(1)
+		h.Iov = &t.iovs[i*t.niov]
+		h.SetIovlen(t.niov)
+		if vnet {
+			t.iovs[2*i].Base = &t.hdrs[i*vnetHdrLen]
+			t.iovs[2*i].SetLen(vnetHdrLen)
+		}
 	}
 }
 
+func (t *txState) frameIov(i int) *unix.Iovec { return &t.iovs[i*t.niov+t.niov-1] }
+
 // Send transmits the frames of pkts in order, MaxBatch per sendmmsg, and
-// returns how many the kernel accepted. Frames the kernel refuses as invalid
-// (empty, shorter than an Ethernet header, longer than the MTU: EINVAL,
-// EMSGSIZE) are counted in TxErrors; frames lost for want of room (ENOBUFS
-// from a full device or peer queue; a full send buffer that did not drain
-// within SendTimeout, which bounds all the waiting of one call) or because
-// the interface is down are counted in TxDropped. The error is ErrClosed
-// after Close, or reports that the interface is gone (ENXIO, ENODEV).
+// returns how many the kernel accepted. With vnet headers each frame goes
+// with its offload state; without, GSO super-frames cannot be sent and are
+// counted in TxErrors (partial checksums go out as they are). Frames the
+// kernel refuses as invalid (empty, shorter than an Ethernet header, longer
+// than the MTU: EINVAL, EMSGSIZE) are counted in TxErrors; frames lost for
+// want of room (ENOBUFS from a full device or peer queue; a full send
+// buffer that did not drain within SendTimeout, which bounds all the
+// waiting of one call) or because the interface is down are counted in
+// TxDropped. The error is ErrClosed after Close, or reports that the
+// interface is gone (ENXIO, ENODEV).
 func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
-	if p.fd.closed.Load() {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed.Load() {
 		return 0, ErrClosed
 	}
 	t := &p.tx
@@ -232,18 +299,22 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 		t.eagain, t.gone, t.downSeen = false, 0, false
 		for _, pkt := range chunk {
 			d := pkt.Data()
-			if len(d) == 0 {
+			if len(d) == 0 || (t.niov == 1 && pkt.off.GSOType != GSONone) {
 				t.errs++
 				continue
 			}
-			t.iovs[t.k].Base = &d[0]
-			t.iovs[t.k].SetLen(len(d))
+			if t.niov == 2 {
+				encodeVnetHdr(t.hdrs[t.k*vnetHdrLen:], pkt.off)
+			}
+			iov := t.frameIov(t.k)
+			iov.Base = &d[0]
+			iov.SetLen(len(d))
 			t.k++
 		}
 		var err error
 		if t.k > 0 {
-			err = p.fd.rc.Write(t.ready)
-			if err == nil && t.eagain && p.opts.SendTimeout > 0 {
+			p.sendBatch()
+			if t.eagain && p.opts.SendTimeout > 0 {
 				if deadline.IsZero() {
 					deadline = time.Now().Add(p.opts.SendTimeout)
 				}
@@ -251,8 +322,8 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 			}
 		}
 		t.dropped += t.k - t.off // no room in time, or closed while sending
-		for i := range t.iovs[:t.k] {
-			t.iovs[i].Base = nil
+		for i := range t.k {
+			t.frameIov(i).Base = nil
 		}
 		p.stats.tx.add(t.sent, t.bytes)
 		p.stats.tx.drop(t.dropped)
@@ -260,7 +331,7 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 		total += t.sent
 		if err != nil {
 			p.stats.tx.drop(len(pkts))
-			return total, p.fd.closedErr(err)
+			return total, err
 		}
 		if t.gone != 0 {
 			p.stats.tx.drop(len(pkts))
@@ -270,35 +341,35 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 	return total, nil
 }
 
-// waitSend retries the rest of the batch, waiting for the socket to become
-// writable, until deadline.
+// waitSend retries the rest of the batch, waiting in poll(2) for the socket
+// to become writable, until deadline or Close.
 func (p *AFPacketPort) waitSend(deadline time.Time) error {
 	t := &p.tx
-	if !time.Now().Before(deadline) {
-		return nil
+	for t.eagain && t.off < t.k {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil
+		}
+		fds := [2]unix.PollFd{{Fd: int32(p.fd), Events: unix.POLLOUT}, {Fd: int32(p.closeEv), Events: unix.POLLIN}}
+		ts := unix.NsecToTimespec(left.Nanoseconds())
+		if _, e := blockingPoll(fds[:], &ts); e != 0 && e != unix.EINTR {
+			return fmt.Errorf("vport: %s: poll: %w", p.info.Name, e)
+		}
+		if p.closed.Load() {
+			return ErrClosed
+		}
+		t.eagain = false
+		p.sendBatch()
 	}
-	t.wait = true
-	defer func() { t.wait = false }()
-	if err := p.fd.f.SetWriteDeadline(deadline); err != nil {
-		return err
-	}
-	err := p.fd.rc.Write(t.ready)
-	// A deadline in the past would fail every later Write at once.
-	if derr := p.fd.f.SetWriteDeadline(time.Time{}); err == nil {
-		err = derr
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return nil
-	}
-	return err
+	return nil
 }
 
-// sendReady is called by the netpoller glue with the socket; it returns false
-// to wait until the socket is writable (only in wait mode).
-func (p *AFPacketPort) sendReady(fd uintptr) bool {
+// sendBatch sends messages t.off..t.k until they are all handled or the
+// socket's send buffer is full (t.eagain).
+func (p *AFPacketPort) sendBatch() {
 	t := &p.tx
 	for t.off < t.k {
-		n, e := sendmmsg(int(fd), t.msgs[t.off:t.k], unix.MSG_DONTWAIT)
+		n, e := sendmmsg(p.fd, t.msgs[t.off:t.k], unix.MSG_DONTWAIT)
 		switch e {
 		case 0:
 			if n <= 0 { // cannot happen; never spin
@@ -307,17 +378,14 @@ func (p *AFPacketPort) sendReady(fd uintptr) bool {
 				continue
 			}
 			for i := t.off; i < t.off+n; i++ {
-				t.bytes += int(t.iovs[i].Len)
+				t.bytes += int(t.frameIov(i).Len)
 			}
 			t.sent += n
 			t.off += n
 		case unix.EINTR:
 		case unix.EAGAIN:
-			if t.wait {
-				return false
-			}
 			t.eagain = true
-			return true
+			return
 		case unix.ENOBUFS:
 			// The device's queue or the veth peer's backlog was full:
 			// this frame is lost, as on a NIC; try the rest.
@@ -343,5 +411,4 @@ func (p *AFPacketPort) sendReady(fd uintptr) bool {
 			t.off++
 		}
 	}
-	return true
 }

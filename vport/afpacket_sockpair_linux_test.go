@@ -21,7 +21,7 @@ func sockpairPort(t *testing.T, opts AFPacketOptions) (*AFPacketPort, int) {
 		t.Fatal(err)
 	}
 	opts.setDefaults()
-	p, err := newAFPacketPort(fds[0], Info{Name: "sockpair", Kind: KindSystem}, nil, opts)
+	p, err := newAFPacketPort(fds[0], Info{Name: "sockpair", Kind: KindSystem}, nil, false, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

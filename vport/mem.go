@@ -33,7 +33,9 @@ const memSlotMin = 2048
 //     stays open with its carrier down: its Recv returns the frames that were
 //     already queued for it, then blocks until its own Close.
 //   - MTU is reported as 1500 but not enforced; frames longer than
-//     MaxFrameLen or empty are counted in TxErrors.
+//     MaxFrameLen or empty, and GSO super-frames, are counted in TxErrors.
+//     The ports have no offloads: a frame's offload state is not carried
+//     over (the datapath completes checksums before sending here).
 //
 // Buffers: each queue slot owns a byte slice that is reused for every frame
 // that passes through the slot (it grows only when a longer frame than ever
@@ -69,10 +71,15 @@ type memQueue struct {
 	// frames so that a receiver waiting on it wakes up. A stale token only
 	// causes one extra look at the queue.
 	ready chan struct{}
+
+	// A poller sleeping on the receiving end (PrepareWait) is woken
+	// through an eventfd instead.
+	waitFD   int  // guarded by mu; the eventfd, created by the first PrepareWait (-1: none)
+	sleeping bool // guarded by mu; set by PrepareWait, cleared by the next Send that queues
 }
 
 func newMemQueue() *memQueue {
-	return &memQueue{slots: make([][]byte, MemQueueLen), ready: make(chan struct{}, 1)}
+	return &memQueue{slots: make([][]byte, MemQueueLen), ready: make(chan struct{}, 1), waitFD: -1}
 }
 
 // NewMemPair returns two memory ports wired back to back, named nameA and
@@ -160,7 +167,7 @@ func (p *MemPort) Send(pkts []*Packet) (int, error) {
 	}
 	for _, pkt := range pkts {
 		frame := pkt.Data()
-		if len(frame) == 0 || len(frame) > MaxFrameLen {
+		if len(frame) == 0 || len(frame) > MaxFrameLen || pkt.IsGSO() {
 			bad++
 			continue
 		}
@@ -177,6 +184,10 @@ func (p *MemPort) Send(pkts []*Packet) (int, error) {
 		q.n++
 		sent++
 		bytes += len(frame)
+	}
+	if sent > 0 && q.sleeping {
+		q.sleeping = false
+		wakeFD(q.waitFD)
 	}
 	q.mu.Unlock()
 	if sent > 0 {
@@ -197,6 +208,33 @@ func (p *MemPort) Recv(pkts []*Packet) (int, error) {
 	return p.recv(pkts, nil)
 }
 
+// TryRecv is Recv without waiting: it returns 0 and no error when no frame
+// is queued.
+func (p *MemPort) TryRecv(pkts []*Packet) (int, error) {
+	if p.closed.Load() {
+		return 0, ErrClosed
+	}
+	return p.take(pkts), nil
+}
+
+// take copies up to len(pkts) queued frames into pkts.
+func (p *MemPort) take(pkts []*Packet) int {
+	q := p.in
+	q.mu.Lock()
+	n, bytes := 0, 0
+	for n < len(pkts) && q.n > 0 {
+		s := q.slots[q.head]
+		pkts[n].SetLen(copy(pkts[n].RecvBuf(), s))
+		bytes += len(s)
+		q.head = (q.head + 1) % len(q.slots)
+		q.n--
+		n++
+	}
+	q.mu.Unlock()
+	p.stats.rx.add(n, bytes)
+	return n
+}
+
 // recv is Recv that also gives up, returning 0 and no error, when timeout
 // fires (a nil channel never fires).
 func (p *MemPort) recv(pkts []*Packet, timeout <-chan time.Time) (int, error) {
@@ -208,22 +246,9 @@ func (p *MemPort) recv(pkts []*Packet, timeout <-chan time.Time) (int, error) {
 		if p.closed.Load() {
 			return 0, ErrClosed
 		}
-		q.mu.Lock()
-		if q.n > 0 {
-			n, bytes := 0, 0
-			for n < len(pkts) && q.n > 0 {
-				s := q.slots[q.head]
-				pkts[n].SetLen(copy(pkts[n].RecvBuf(), s))
-				bytes += len(s)
-				q.head = (q.head + 1) % len(q.slots)
-				q.n--
-				n++
-			}
-			q.mu.Unlock()
-			p.stats.rx.add(n, bytes)
+		if n := p.take(pkts); n > 0 {
 			return n, nil
 		}
-		q.mu.Unlock()
 		select {
 		case <-q.ready:
 		case <-p.done:
@@ -242,6 +267,8 @@ func (p *MemPort) Close() error {
 		q.mu.Lock()
 		q.closed = true
 		q.slots, q.head, q.n = nil, 0, 0
+		closeWaitFD(q.waitFD)
+		q.waitFD, q.sleeping = -1, false
 		q.mu.Unlock()
 		close(p.done)
 	})

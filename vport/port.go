@@ -78,8 +78,11 @@ type Port interface {
 	Info() Info
 
 	// Recv blocks until at least one frame has arrived, then fills pkts[:n]
-	// with up to len(pkts) frames (through Packet.RecvBuf and SetLen) and
-	// returns n. The caller owns pkts. After Close it returns ErrClosed.
+	// with up to len(pkts) frames and returns n. The caller owns pkts. A
+	// port either copies frames into the packets' own buffers (RecvBuf,
+	// SetLen) or points the packets at port memory (a receive ring); such
+	// frames stay valid until the next Recv or TryRecv on the port, or its
+	// Close. After Close it returns ErrClosed.
 	Recv(pkts []*Packet) (n int, err error)
 
 	// Send transmits the frames of pkts in order and returns how many were
@@ -103,4 +106,40 @@ type Port interface {
 // can change (OpenFlow PORT_MOD with OFPPC_PORT_DOWN).
 type AdminSetter interface {
 	SetAdminUp(up bool) error
+}
+
+// Poller is implemented by ports whose receive side one goroutine can serve
+// together with other ports' (a datapath worker polling several ports): it
+// tries every port without blocking and sleeps in poll(2) on all of them
+// when none has frames (see PollSet).
+type Poller interface {
+	Port
+
+	// TryRecv is Recv that never blocks: with no frame waiting it returns
+	// 0 and no error. Frames follow Recv's rules (they may live in port
+	// memory until the next Recv or TryRecv).
+	TryRecv(pkts []*Packet) (n int, err error)
+
+	// PrepareWait is called by a goroutine that found no frames and is
+	// about to sleep: it returns a descriptor that polls readable (POLLIN)
+	// once frames arrive after the call, or -1 when there is nothing to
+	// wait for (a deleted interface). The caller must try TryRecv once more
+	// after PrepareWait and before it sleeps: frames that arrived before
+	// the call need not wake the descriptor.
+	PrepareWait() int
+
+	// PollError is called when poll(2) reported an error or a hang-up on
+	// the descriptor PrepareWait returned: the port clears the condition
+	// (or stops asking to be polled), so that the next poll does not report
+	// it again at once.
+	PollError()
+}
+
+// OffloadSender is implemented by ports that can send packets with offload
+// state (Offload: GSO super-frames and partial checksums) as they are, the
+// kernel doing the rest. Other ports get packets without offload state:
+// the datapath completes checksums (FinishChecksum) and cuts super-frames
+// (Segment) before it sends to them.
+type OffloadSender interface {
+	SendsOffloads() bool
 }

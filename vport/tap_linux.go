@@ -23,10 +23,12 @@ import (
 // no goroutines.
 //
 // The tap has no offloads (no IFF_VNET_HDR), so the host stack sends only
-// MTU-sized, fully checksummed frames. A tap moves one frame per read or
+// MTU-sized, fully checksummed frames, and Send takes only such frames
+// (GSO super-frames are counted in TxErrors). A tap moves one frame per read or
 // write system call; Recv reads until the tap is empty or the batch full.
 type InternalPort struct {
 	info  Info
+	devFD int    // dev's descriptor number, for PrepareWait
 	dev   *sysFD // /dev/net/tun attached to the tap
 	ctl   *sysFD // AF_UNIX datagram socket, for interface ioctls
 	stats counters
@@ -37,16 +39,18 @@ type InternalPort struct {
 
 var (
 	_ Port        = (*InternalPort)(nil)
+	_ Poller      = (*InternalPort)(nil)
 	_ AdminSetter = (*InternalPort)(nil)
 )
 
 type tapRx struct {
-	ready func(uintptr) bool // p.recvReady, bound once
-	pkts  []*Packet          // the batch being filled, during Recv only
-	n     int
-	bytes int
-	bad   int
-	err   error
+	ready  func(uintptr) bool // p.recvReady, bound once
+	nowait bool               // TryRecv: return even with nothing read
+	pkts   []*Packet          // the batch being filled, during Recv only
+	n      int
+	bytes  int
+	bad    int
+	err    error
 }
 
 type tapTx struct {
@@ -98,9 +102,10 @@ func OpenInternal(name string, mac net.HardwareAddr) (*InternalPort, error) {
 		return nil, err
 	}
 	p := &InternalPort{
-		info: Info{Name: name, Kind: KindInternal, MAC: append(net.HardwareAddr(nil), mac...), MTU: 1500},
-		dev:  dev,
-		ctl:  ctl,
+		info:  Info{Name: name, Kind: KindInternal, MAC: append(net.HardwareAddr(nil), mac...), MTU: 1500},
+		devFD: tfd,
+		dev:   dev,
+		ctl:   ctl,
 	}
 	p.rx.ready = p.recvReady
 	p.tx.ready = p.sendReady
@@ -173,7 +178,25 @@ func (p *InternalPort) Close() error {
 
 // Recv blocks until the host stack has sent at least one frame on the tap,
 // then returns up to len(pkts) frames. It returns ErrClosed after Close.
-func (p *InternalPort) Recv(pkts []*Packet) (int, error) {
+func (p *InternalPort) Recv(pkts []*Packet) (int, error) { return p.recv(pkts, false) }
+
+// TryRecv is Recv without waiting: it returns 0 and no error when the host
+// stack has sent nothing.
+func (p *InternalPort) TryRecv(pkts []*Packet) (int, error) { return p.recv(pkts, true) }
+
+// PrepareWait returns the tap's descriptor, which polls readable when the
+// host stack has sent frames (-1 after Close).
+func (p *InternalPort) PrepareWait() int {
+	if p.dev.closed.Load() {
+		return -1
+	}
+	return p.devFD
+}
+
+// PollError does nothing: a tap reports no errors while the port holds it.
+func (p *InternalPort) PollError() {}
+
+func (p *InternalPort) recv(pkts []*Packet, nowait bool) (int, error) {
 	if p.dev.closed.Load() {
 		return 0, ErrClosed
 	}
@@ -181,7 +204,7 @@ func (p *InternalPort) Recv(pkts []*Packet) (int, error) {
 		return 0, nil
 	}
 	r := &p.rx
-	r.pkts, r.n, r.bytes, r.bad, r.err = pkts, 0, 0, 0, nil
+	r.pkts, r.n, r.bytes, r.bad, r.err, r.nowait = pkts, 0, 0, 0, nil, nowait
 	err := p.dev.rc.Read(r.ready)
 	r.pkts = nil
 	p.stats.rx.add(r.n, r.bytes)
@@ -217,7 +240,7 @@ func (p *InternalPort) recvReady(fd uintptr) bool {
 			r.n++
 			r.bytes += n
 		case unix.EAGAIN:
-			return r.n > 0
+			return r.n > 0 || r.nowait
 		case unix.EINTR:
 		case unix.EFAULT, unix.EINVAL, unix.EMSGSIZE:
 			r.bad++ // this frame could not be copied out; it is gone
@@ -251,6 +274,10 @@ func (p *InternalPort) Send(pkts []*Packet) (int, error) {
 func (p *InternalPort) sendReady(fd uintptr) bool {
 	t := &p.tx
 	for ; t.i < len(t.pkts); t.i++ {
+		if t.pkts[t.i].IsGSO() {
+			t.errs++
+			continue
+		}
 		d := t.pkts[t.i].Data()
 		n, err := unix.Write(int(fd), d)
 		for err == unix.EINTR {
