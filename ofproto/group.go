@@ -13,8 +13,10 @@ import (
 //
 // The group table is Bridge.groups, guarded by Bridge.mu like the flow
 // tables: a GROUP_MOD takes the write lock, changes the table and
-// invalidates every megaflow before it returns, so no packet takes a path
-// decided by an older group table once the change is acknowledged. A
+// revalidates every megaflow (invalidateLocked) before it returns, so no
+// packet takes a path decided by an older group table once the change is
+// acknowledged. (Even an add: a fast failover bucket may watch a group
+// that was deleted and comes back.) A
 // modify replaces the whole entry (type, buckets and counters), as the
 // spec says.
 //
@@ -142,7 +144,6 @@ func (br *Bridge) groupMod(m *ofp.GroupMod) error {
 	for i := range m.Buckets {
 		g.buckets[i].Bucket = m.Buckets[i]
 	}
-	br.pushStats() // other groups' and rules' counters survive the flush
 	br.groups[m.GroupID] = g
 	br.invalidateLocked()
 	return nil
@@ -342,7 +343,6 @@ func (br *Bridge) groupDelete(id uint32) error {
 		mf, _ := convertMatch(&ofp.Match{})
 		rules = br.selectRulesLocked(ofp.TableAll, mf, false, 0, 0, 0, ofp.PortAny, id)
 	}
-	br.pushStats() // counters survive the flush, FLOW_REMOVED counts are exact
 	br.removeRulesLocked(rules, ofp.RemovedGroupDelete)
 	if id == ofp.GroupAll {
 		clear(br.groups)

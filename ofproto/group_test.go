@@ -162,7 +162,7 @@ func TestGroupSelect(t *testing.T) {
 	}
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			tb.br.invalidate()
+			tb.br.dp.FlowFlush()
 			where := map[int]int{} // flow -> host
 			counts := map[int]int{}
 			for start := 0; start < n; start += 100 {
@@ -182,7 +182,7 @@ func TestGroupSelect(t *testing.T) {
 			for i := 0; i < 20; i++ {
 				for rep := 0; rep < 3; rep++ {
 					if rep == 1 {
-						tb.br.invalidate() // translated anew
+						tb.br.dp.FlowFlush() // a miss: translated afresh
 					}
 					tb.hosts[0].SendFrame(k.pkt(i))
 					got := tb.recvAll(t, 1, 1, 2)
@@ -200,11 +200,17 @@ func TestGroupSelect(t *testing.T) {
 	}
 	// The megaflows match the hashed fields exactly, and not more than
 	// the hash and the pipeline need.
-	tb.br.invalidate()
-	tb.hosts[0].SendFrame(udpPacket(t, macH1, macH2, "198.18.0.1", "198.18.0.2", 4242, 53))
+	probe := udpPacket(t, macH1, macH2, "198.18.0.1", "198.18.0.2", 4242, 53)
+	tb.hosts[0].SendFrame(probe)
 	tb.recvAll(t, 1, 1, 2)
-	var mask datapath.Key
-	tb.br.dp.FlowDump(func(f *datapath.Flow) bool { mask = f.Mask; return false })
+	var key datapath.Key
+	var lay datapath.Layout
+	datapath.Extract(probe, 1, &key, &lay)
+	mf := tb.br.dp.FlowLookup(&key)
+	if mf == nil {
+		t.Fatal("no megaflow for the probe")
+	}
+	mask := mf.Mask
 	for _, f := range []datapath.Field{datapath.FieldEthSrc, datapath.FieldEthDst, datapath.FieldIPv4Src,
 		datapath.FieldIPv4Dst, datapath.FieldNwProto, datapath.FieldTpSrc, datapath.FieldTpDst} {
 		if f.Get(&mask) != f.Mask()>>f.Shift {

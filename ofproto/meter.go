@@ -84,10 +84,11 @@ func (br *Bridge) meterMod(m *ofp.MeterMod) error {
 		return ofp.Errorf(ofp.ETMeterModFailed, ofp.MMFCUnknown, "meter %d: %v", m.MeterID, err)
 	}
 	br.meters[m.MeterID] = &meter{id: m.MeterID, flags: m.Flags, bands: slices.Clone(m.Bands), created: time.Now()}
-	// A modified meter takes effect at once (megaflows name meters by
-	// number); the flush makes sure no packet still runs through the old
-	// one once this returns.
-	br.invalidateLocked()
+	// No translation depends on a meter's configuration (megaflows name
+	// meters by number, and no flow names a meter before it exists), so
+	// there is nothing to revalidate; waiting for the datapath's workers
+	// makes sure no packet runs through the old meter once this returns.
+	br.dp.Synchronize()
 	return nil
 }
 
@@ -158,14 +159,14 @@ func (br *Bridge) meterDelete(id uint32) error {
 			return true
 		})
 	}
-	// Flows first: once they and their megaflows are gone, no packet
-	// names the meter any more.
+	// Flows first: once they and their megaflows are gone (removing rules
+	// revalidates), no packet names the meter any more.
 	br.removeRulesLocked(rules, ofp.RemovedDelete)
 	for _, mid := range br.meterIDsLocked(id) {
 		delete(br.meters, mid)
 		br.dp.MeterDel(mid)
 	}
-	br.invalidateLocked()
+	br.dp.Synchronize()
 	return nil
 }
 
