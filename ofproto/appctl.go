@@ -68,7 +68,9 @@ func (br *Bridge) DPIFShow() string {
 // PMDStatsShow prints the datapath's packet counters since the last
 // PMDStatsClear in the layout of `ovs-appctl dpif-netdev/pmd-stats-show`.
 // A miss with success upcall is a miss queued to the slow path; a miss with
-// failed upcall is one dropped because the upcall queue was full.
+// failed upcall is one dropped because the upcall queue was full. (The
+// datapath's Lost also counts controller upcalls it dropped, so under a
+// packet-in flood the first is an underestimate.)
 func (br *Bridge) PMDStatsShow() string {
 	s := br.dp.Stats()
 	if base := br.pmdBase.Load(); base != nil {
@@ -90,7 +92,7 @@ func (br *Bridge) PMDStatsShow() string {
 	fmt.Fprintf(&b, "  emc hits: %d\n", s.EMCHit)
 	fmt.Fprintf(&b, "  megaflow hits: %d\n", mf)
 	fmt.Fprintf(&b, "  avg. subtable lookups per megaflow hit: %.2f\n", perHit)
-	fmt.Fprintf(&b, "  miss with success upcall: %d\n", s.Missed-s.Lost)
+	fmt.Fprintf(&b, "  miss with success upcall: %d\n", s.Missed-min(s.Lost, s.Missed))
 	fmt.Fprintf(&b, "  miss with failed upcall: %d\n", s.Lost)
 	return b.String()
 }

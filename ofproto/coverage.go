@@ -67,8 +67,7 @@ var coverageDatapath = []struct {
 	{"datapath_emc_hit", func(s *datapath.Stats) uint64 { return s.EMCHit }},
 	{"datapath_megaflow_hit", func(s *datapath.Stats) uint64 { return s.Hit - s.EMCHit }},
 	{"datapath_miss", func(s *datapath.Stats) uint64 { return s.Missed }},
-	{"datapath_upcall_lost", func(s *datapath.Stats) uint64 { return s.Lost }},
-	{"upcall_miss_queued", func(s *datapath.Stats) uint64 { return s.Missed - s.Lost }},
+	{"datapath_upcall_lost", func(s *datapath.Stats) uint64 { return s.Lost }}, // misses and controller actions
 	{"datapath_subtable_lookup", func(s *datapath.Stats) uint64 { return s.MaskHit }},
 }
 

@@ -59,14 +59,16 @@ func realMain() int {
 	entry := logrus.NewEntry(log)
 	d := &daemon{cfg: cfg, path: *configPath, logger: log, log: entry, levelFlag: *logLevel != "",
 		exit: make(chan struct{}, 1), stopCh: make(chan struct{})}
+	// Signals that come during start-up are handled once it is done (a
+	// SIGTERM then still removes what start made).
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if err := d.start(); err != nil {
 		entry.WithError(err).Error("startup failed")
 		d.stop()
 		return 1
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case s := <-sigs:
