@@ -107,6 +107,7 @@ type Bridge struct {
 	meters    map[uint32]*meter  // guarded by mu
 	swConfig  atomic.Uint32      // SET_CONFIG flags
 	genID     generationID       // guarded by mu
+	txn       *txn               // the transaction in progress; guarded by mu (write)
 	failOpen  atomic.Bool        // standalone mode's learning rule is active
 
 	// version changes whenever cached translations may have become stale;

@@ -101,7 +101,15 @@ func (br *Bridge) addFlowLocked(fm *ofp.FlowMod, mf *matchFields) error {
 		cs.changedRule(old)
 	}
 	t.cls.insert(r)
-	br.revalidateLocked(&cs)
+	br.onUndo(func() {
+		t.cls.remove(r)
+		r.removed.Store(true)
+		if old != nil {
+			t.cls.insert(old)
+			old.removed.Store(false)
+		}
+	})
+	br.changedLocked(&cs)
 	return nil
 }
 
@@ -174,6 +182,12 @@ func (br *Bridge) modifyFlowsLocked(fm *ofp.FlowMod, mf *matchFields, strict boo
 	br.pushStats()
 	var cs changeSet
 	for _, r := range rules {
+		ins, p, b := r.Instructions, r.packets.Load(), r.bytes.Load()
+		br.onUndo(func() {
+			r.Instructions = ins
+			r.packets.Store(p)
+			r.bytes.Store(b)
+		})
 		r.Instructions = fm.Instructions
 		if fm.Flags&ofp.FlagResetCounts != 0 {
 			r.packets.Store(0)
@@ -181,7 +195,7 @@ func (br *Bridge) modifyFlowsLocked(fm *ofp.FlowMod, mf *matchFields, strict boo
 		}
 		cs.changedRule(r)
 	}
-	br.revalidateLocked(&cs)
+	br.changedLocked(&cs)
 }
 
 func (br *Bridge) deleteFlowsLocked(fm *ofp.FlowMod, mf *matchFields, strict bool, reason uint8) {
@@ -201,8 +215,12 @@ func (br *Bridge) removeRulesLocked(rules []*Rule, reason uint8) {
 		br.tables[r.TableID].cls.remove(r)
 		r.removed.Store(true)
 		cs.changedRule(r)
+		br.onUndo(func() {
+			br.tables[r.TableID].cls.insert(r)
+			r.removed.Store(false)
+		})
 	}
-	br.revalidateLocked(&cs)
+	br.changedLocked(&cs)
 	now := time.Now()
 	for _, r := range rules {
 		if r.Flags&ofp.FlagSendFlowRem == 0 {
@@ -210,7 +228,7 @@ func (br *Bridge) removeRulesLocked(rules []*Rule, reason uint8) {
 		}
 		sec, nsec := r.duration(now)
 		p, b := r.stats()
-		br.conns.flowRemoved(&ofp.FlowRemoved{
+		fr := &ofp.FlowRemoved{
 			Cookie:       r.Cookie,
 			Priority:     r.Priority,
 			Reason:       reason,
@@ -222,7 +240,8 @@ func (br *Bridge) removeRulesLocked(rules []*Rule, reason uint8) {
 			PacketCount:  p,
 			ByteCount:    b,
 			Match:        r.Match,
-		})
+		}
+		br.afterCommit(func() { br.conns.flowRemoved(fr) })
 	}
 }
 

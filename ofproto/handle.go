@@ -85,9 +85,13 @@ func (c *conn) dispatch(h ofp.Header, m ofp.Message, raw []byte) error {
 	case *ofp.PacketOut:
 		return br.packetOut(m)
 	case *ofp.PortMod:
-		return br.portMod(m)
+		br.mu.Lock()
+		defer br.mu.Unlock()
+		return br.portModLocked(m)
 	case *ofp.TableMod:
-		return br.tableMod(m)
+		br.mu.Lock()
+		defer br.mu.Unlock()
+		return br.tableModLocked(m)
 	case *ofp.GroupMod:
 		return br.groupMod(m)
 	case *ofp.MeterMod:
@@ -190,6 +194,18 @@ func (c *conn) queueGetConfig(h ofp.Header, m *ofp.QueueGetConfigRequest) error 
 
 // packetOut validates and executes a PACKET_OUT.
 func (br *Bridge) packetOut(po *ofp.PacketOut) error {
+	br.mu.RLock()
+	err := br.checkPacketOutLocked(po)
+	br.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	br.executePacketOut(po)
+	return nil
+}
+
+// checkPacketOutLocked validates a PACKET_OUT. mu must be held.
+func (br *Bridge) checkPacketOutLocked(po *ofp.PacketOut) error {
 	if po.BufferID != ofp.NoBuffer {
 		return ofp.Errorf(ofp.ETBadRequest, ofp.BRCBufferUnknown, "buffer %#x (the switch does not buffer)", po.BufferID)
 	}
@@ -199,21 +215,13 @@ func (br *Bridge) packetOut(po *ofp.PacketOut) error {
 	if len(po.Data) < 14 {
 		return ofp.Errorf(ofp.ETBadRequest, ofp.BRCBadPacket, "packet of %d bytes", len(po.Data))
 	}
-	br.mu.RLock()
-	err := br.validateActions(po.Actions, nil, true)
-	br.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	br.executePacketOut(po)
-	return nil
+	return br.validateActions(po.Actions, nil, true)
 }
 
-// portMod changes a port's OpenFlow config bits.
-func (br *Bridge) portMod(pm *ofp.PortMod) error {
+// portModLocked changes a port's OpenFlow config bits. mu must be held for
+// writing.
+func (br *Bridge) portModLocked(pm *ofp.PortMod) error {
 	const known = ofp.PortConfigDown | ofp.PortConfigNoRecv | ofp.PortConfigNoFwd | ofp.PortConfigNoPacketIn
-	br.mu.Lock()
-	defer br.mu.Unlock()
 	op := br.ports[pm.PortNo]
 	if op == nil {
 		return ofp.Errorf(ofp.ETPortModFailed, ofp.PMFCBadPort, "port %d", pm.PortNo)
@@ -225,35 +233,44 @@ func (br *Bridge) portMod(pm *ofp.PortMod) error {
 		return ofp.Errorf(ofp.ETPortModFailed, ofp.PMFCBadConfig, "config mask %#x", pm.Mask)
 	}
 	old := op.config
-	op.config = op.config&^pm.Mask | pm.Config&pm.Mask
-	if (old^op.config)&ofp.PortConfigDown != 0 {
-		if as, ok := op.vp.(interface{ SetAdminUp(bool) error }); ok {
-			if err := as.SetAdminUp(op.config&ofp.PortConfigDown == 0); err != nil {
-				br.log.WithError(err).WithField("port", op.info.Name).Warn("cannot change admin state")
-			}
-		}
-	}
+	br.setPortConfigLocked(op, op.config&^pm.Mask|pm.Config&pm.Mask)
+	br.onUndo(func() { br.setPortConfigLocked(op, old) })
 	if old != op.config {
 		br.invalidateLocked()
-		br.conns.portStatus(ofp.PortReasonModify, br.portDesc(op))
+		desc := br.portDesc(op)
+		br.afterCommit(func() { br.conns.portStatus(ofp.PortReasonModify, desc) })
 	}
 	return nil
 }
 
-// tableMod accepts the only OpenFlow 1.3 table config (0; the table-miss
-// bits are deprecated and ignored).
-func (br *Bridge) tableMod(tm *ofp.TableMod) error {
+// setPortConfigLocked sets a port's config bits, taking the interface down
+// or up when OFPPC_PORT_DOWN changes.
+func (br *Bridge) setPortConfigLocked(op *ofPort, config uint32) {
+	old := op.config
+	op.config = config
+	if (old^config)&ofp.PortConfigDown != 0 {
+		if as, ok := op.vp.(interface{ SetAdminUp(bool) error }); ok {
+			if err := as.SetAdminUp(config&ofp.PortConfigDown == 0); err != nil {
+				br.log.WithError(err).WithField("port", op.info.Name).Warn("cannot change admin state")
+			}
+		}
+	}
+}
+
+// tableModLocked accepts the only OpenFlow 1.3 table config (0; the
+// table-miss bits are deprecated and ignored). mu must be held for writing.
+func (br *Bridge) tableModLocked(tm *ofp.TableMod) error {
 	if tm.TableID != ofp.TableAll && int(tm.TableID) >= NumTables {
 		return ofp.Errorf(ofp.ETTableModFailed, ofp.TMFCBadTable, "table %d", tm.TableID)
 	}
 	if tm.Config&^uint32(3) != 0 {
 		return ofp.Errorf(ofp.ETTableModFailed, ofp.TMFCBadConfig, "config %#x", tm.Config)
 	}
-	br.mu.Lock()
-	defer br.mu.Unlock()
 	for _, t := range br.tables {
 		if tm.TableID == ofp.TableAll || t.id == tm.TableID {
+			old := t.config
 			t.config = tm.Config
+			br.onUndo(func() { t.config = old })
 		}
 	}
 	return nil

@@ -168,8 +168,9 @@ func (br *Bridge) invalidate() {
 	br.revalidateLocked(&changeSet{all: true})
 }
 
-// invalidateLocked is invalidate for callers that hold mu.
-func (br *Bridge) invalidateLocked() { br.revalidateLocked(&changeSet{all: true}) }
+// invalidateLocked is invalidate for callers that hold mu (inside a
+// transaction, at its commit).
+func (br *Bridge) invalidateLocked() { br.changedLocked(&changeSet{all: true}) }
 
 // macsChanged revalidates the megaflows that used NORMAL after the MAC
 // learning table changed (aging, a port going away). Not with mu held.
