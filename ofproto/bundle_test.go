@@ -172,3 +172,13 @@ func (c *ofClient) expectBundleError(m ofp.Message, code uint16) {
 		return
 	}
 }
+
+func TestTableMod(t *testing.T) {
+	tb := newTestBridge(t, 1, FailSecure)
+	c := tb.dial(t)
+	c.send(&ofp.TableMod{TableID: 3, Config: 0})
+	c.send(&ofp.TableMod{TableID: ofp.TableAll, Config: 3}) // the deprecated table-miss bits
+	c.barrier()
+	c.expectError(&ofp.TableMod{TableID: 254}, ofp.ETTableModFailed, ofp.TMFCBadTable)
+	c.expectError(&ofp.TableMod{TableID: 0, Config: 4}, ofp.ETTableModFailed, ofp.TMFCBadConfig)
+}
