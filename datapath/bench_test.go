@@ -12,6 +12,7 @@ import (
 type batchRig struct {
 	dp      *Datapath
 	w       *worker
+	in      *dpPort
 	frames  [][]byte
 	out     *vport.MemPort
 	sink    *vport.MemPort
@@ -27,7 +28,8 @@ func newBatchRig(tb testing.TB, frames [][]byte, acts Actions, mask Key) *batchR
 		tb.Fatal(err)
 	}
 	in, peer := vport.NewMemPair("in", "peer")
-	w := newWorker(dp, &dpPort{no: 1, port: in})
+	w := newWorkerBase(dp)
+	inPort := &dpPort{no: 1, port: in}
 	for _, f := range frames {
 		var k Key
 		var l Layout
@@ -42,7 +44,7 @@ func newBatchRig(tb testing.TB, frames [][]byte, acts Actions, mask Key) *batchR
 		peer.Close()
 		sink.Close()
 	})
-	r := &batchRig{dp: dp, w: w, frames: frames, out: out, sink: sink}
+	r := &batchRig{dp: dp, w: w, in: inPort, frames: frames, out: out, sink: sink}
 	for i := range r.buf {
 		r.buf[i] = vport.NewPacket()
 	}
@@ -55,7 +57,7 @@ func (r *batchRig) run() {
 		r.w.pkts[i].SetFrame(r.frames[i%len(r.frames)])
 	}
 	r.w.epoch.Add(1)
-	r.w.process(len(r.w.pkts))
+	r.w.process(r.in, len(r.w.pkts))
 	r.w.epoch.Add(1)
 	// Drain what reached the sink, as a peer would.
 	for sent := r.out.Stats().TxPackets; r.drained < sent; {

@@ -5,18 +5,23 @@
 // hands the packet to the slow path through a bounded upcall queue.
 //
 // The slow path (ofproto) installs megaflows with FlowPut, removes them with
-// FlowDel/FlowFlush, executes packets with Execute and receives misses and
-// userspace actions through the UpcallHandler it passed to New.
+// FlowDel/FlowFlush, executes packets with Execute and ExecuteUpcall and
+// receives misses and userspace actions through the UpcallHandler it passed
+// to New.
 //
-// Goroutines: the Datapath owns one receive worker per port (started by
-// AddPort, stopped by DelPort and Close), Config.Handlers upcall handler
-// goroutines and one maintenance goroutine; Close stops them all.
+// Goroutines: Config.Workers receive workers, each serving the receive side
+// of a share of the ports that can be polled (vport.Poller; every port of
+// this repository can), plus one dedicated worker per port that cannot;
+// Config.Handlers upcall handler goroutines; one maintenance goroutine.
+// New starts them, AddPort/DelPort start and stop dedicated workers, Close
+// stops them all.
 package datapath
 
 import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -34,12 +39,19 @@ type Config struct {
 	// Handlers is the number of upcall handler goroutines (default 2).
 	Handlers int
 	// QueueLen is the capacity of each handler's upcall queue (default
-	// 512). A miss that finds its queue full is dropped and counted as
+	// 1024). A miss that finds its queue full is dropped and counted as
 	// lost.
 	QueueLen int
+	// Workers is the number of receive workers that poll the ports
+	// (default: one per cpu the process may run on, minus one for the
+	// upcall handlers and the rest of the system, at least one). Each port
+	// is served by one worker; a new port goes to the worker with the
+	// fewest ports.
+	Workers int
 }
 
-// Stats are the datapath's counters, as `ovs-appctl dpctl/show` prints them.
+// Stats are the datapath's counters, as `ovs-appctl dpctl/show` prints them,
+// and a few of its own.
 type Stats struct {
 	Hit     uint64 // packets that matched a megaflow (EMC or table)
 	Missed  uint64 // packets that matched no megaflow (upcalled or lost)
@@ -48,18 +60,36 @@ type Stats struct {
 	MaskHit uint64 // subtables searched by megaflow table lookups
 	Flows   int    // installed megaflows
 	Masks   int    // distinct masks (subtables)
+
+	// Upcalls is the miss upcalls queued to the handlers: one per flow
+	// and batch (Missed - Lost - Upcalls of the misses were queued behind
+	// an upcall of the same flow from the same batch, see Upcall).
+	Upcalls uint64
+	// FollowersLost is the misses queued behind an upcall that were
+	// dropped after it because its handler installed no flow for them.
+	FollowersLost uint64
+	// Segmented is the GSO super-frames cut into segments in software
+	// (before an upcall, or for an output without offloads).
+	Segmented uint64
+	// OffloadDrops is the packets with offload state that could not be
+	// completed or segmented (inconsistent offsets, UFO) and were dropped.
+	OffloadDrops uint64
+	// Workers is the number of receive workers (polling and dedicated).
+	Workers int
 }
 
 // Datapath is one bridge's fast path.
 //
-// Lock order: portsMu, then flowTable.mu. Neither is taken per packet.
+// Lock order: portsMu, then worker.ctlMu, then flowTable.mu. None of them
+// is taken per packet; dpPort.txMu is taken once per batch sent to a port.
 type Datapath struct {
 	cfg   Config
 	table *flowTable
 
-	portsMu sync.Mutex                         // serialises AddPort/DelPort
-	ports   atomic.Pointer[map[uint32]*dpPort] // copy-on-write, read per packet
-	workers atomic.Pointer[[]*worker]          // copy-on-write, for Synchronize
+	portsMu sync.Mutex                         // serialises AddPort/DelPort/Close
+	ports   atomic.Pointer[map[uint32]*dpPort] // copy-on-write, read per output batch
+	pollers []*worker                          // the polling workers, fixed at New
+	workers atomic.Pointer[[]*worker]          // every worker, copy-on-write, for Synchronize
 
 	upcalls *upcallQueues
 	meters  meterTable
@@ -69,6 +99,8 @@ type Datapath struct {
 
 	stats struct {
 		hit, missed, lost, emcHit, maskHit atomic.Uint64
+		upcalls, followersLost             atomic.Uint64
+		segmented, offloadDrops            atomic.Uint64
 	}
 
 	stop   chan struct{}
@@ -78,9 +110,15 @@ type Datapath struct {
 
 // dpPort is a port attached to the datapath.
 type dpPort struct {
-	no     uint32
-	port   vport.Port
-	worker *worker
+	no      uint32
+	port    vport.Port
+	poller  vport.Poller // nil: served by a dedicated worker's blocking Recv
+	offload bool         // Send takes packets with offload state (vport.OffloadSender)
+	worker  *worker
+
+	// txMu serialises sends to the port (vport.Port allows one sender at
+	// a time; every worker and handler may output here).
+	txMu sync.Mutex
 }
 
 // ErrPortExists and ErrNoPort are returned by AddPort and DelPort.
@@ -89,19 +127,42 @@ var (
 	ErrNoPort     = errors.New("datapath: no such port")
 )
 
-// New creates a datapath with no ports and starts its upcall handlers.
+// DefaultWorkers is the default number of polling workers: one per cpu the
+// process may use, minus one, at least one. On a 2-cpu machine (or when
+// pinned to one cpu) that is one worker, which leaves the other cpu to the
+// upcall handlers, the kernel's softirq work and everything else.
+func DefaultWorkers() int { return max(1, runtime.NumCPU()-1) }
+
+// New creates a datapath with no ports and starts its workers and upcall
+// handlers. (Should the system refuse the eventfds the polling workers
+// sleep on, every port gets a dedicated worker instead.)
 func New(cfg Config) *Datapath {
 	if cfg.Handlers <= 0 {
 		cfg.Handlers = 2
 	}
 	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 512
+		cfg.QueueLen = 1024
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers()
 	}
 	dp := &Datapath{cfg: cfg, table: newFlowTable(), stop: make(chan struct{})}
 	dp.ports.Store(&map[uint32]*dpPort{})
-	dp.workers.Store(&[]*worker{})
 	dp.slowEx = newExecutor(dp)
 	dp.upcalls = newUpcallQueues(dp, cfg.Handlers, cfg.QueueLen)
+	for i := 0; i < cfg.Workers; i++ {
+		w, err := newPollWorker(dp)
+		if err != nil {
+			// No eventfd: ports get dedicated workers instead.
+			break
+		}
+		dp.pollers = append(dp.pollers, w)
+	}
+	ws := append([]*worker(nil), dp.pollers...)
+	dp.workers.Store(&ws)
+	for _, w := range dp.pollers {
+		w.start()
+	}
 	dp.wg.Add(1)
 	go dp.maintain()
 	return dp
@@ -120,18 +181,36 @@ func (dp *Datapath) AddPort(no uint32, p vport.Port) error {
 		return fmt.Errorf("%w: %d", ErrPortExists, no)
 	}
 	dport := &dpPort{no: no, port: p}
-	dport.worker = newWorker(dp, dport)
+	if os, ok := p.(vport.OffloadSender); ok {
+		dport.offload = os.SendsOffloads()
+	}
+	if pl, ok := p.(vport.Poller); ok && len(dp.pollers) > 0 {
+		dport.poller = pl
+		w := dp.pollers[0]
+		for _, c := range dp.pollers[1:] {
+			if c.nports.Load() < w.nports.Load() {
+				w = c
+			}
+		}
+		dport.worker = w
+	} else {
+		dport.worker = newDedicatedWorker(dp, dport)
+		ws := append(append([]*worker(nil), *dp.workers.Load()...), dport.worker)
+		dp.workers.Store(&ws)
+	}
 	ports := maps.Clone(old)
 	ports[no] = dport
 	dp.ports.Store(&ports)
-	ws := append(append([]*worker(nil), *dp.workers.Load()...), dport.worker)
-	dp.workers.Store(&ws)
-	dport.worker.start()
+	if dport.poller != nil {
+		dport.worker.attach(dport)
+	} else {
+		dport.worker.start()
+	}
 	return nil
 }
 
-// DelPort detaches port no, closes it and waits for its receive worker to
-// stop.
+// DelPort detaches port no, waits until its worker no longer receives
+// from it, and closes it.
 func (dp *Datapath) DelPort(no uint32) error {
 	dp.portsMu.Lock()
 	defer dp.portsMu.Unlock()
@@ -143,6 +222,11 @@ func (dp *Datapath) DelPort(no uint32) error {
 	ports := maps.Clone(old)
 	delete(ports, no)
 	dp.ports.Store(&ports)
+	if dport.poller != nil {
+		dport.worker.detach(dport)
+		dport.port.Close()
+		return nil
+	}
 	var ws []*worker
 	for _, w := range *dp.workers.Load() {
 		if w != dport.worker {
@@ -220,7 +304,7 @@ func (dp *Datapath) Synchronize() {
 	}
 	for i, w := range ws {
 		if seen[i]&1 == 0 {
-			continue // idle (blocked in Recv) when we looked
+			continue // between batches (or asleep) when we looked
 		}
 		for w.epoch.Load() == seen[i] {
 			time.Sleep(20 * time.Microsecond)
@@ -232,9 +316,10 @@ func (dp *Datapath) Synchronize() {
 	dp.execMu.Unlock()
 }
 
-// Execute runs actions on a packet from the slow path (the packet that
-// caused an upcall, or a controller's packet-out) as if it had been
-// received on inPort. The packet is not modified; the caller keeps it.
+// Execute runs actions on a packet from the slow path (a controller's
+// packet-out, or an upcall's packet) as if it had been received on inPort.
+// The packet is not modified; the caller keeps it. A packet with offload
+// state is completed or segmented as the outputs need.
 func (dp *Datapath) Execute(p *vport.Packet, inPort uint32, acts Actions) {
 	dp.execMu.Lock()
 	defer dp.execMu.Unlock()
@@ -244,31 +329,43 @@ func (dp *Datapath) Execute(p *vport.Packet, inPort uint32, acts Actions) {
 	var key Key
 	var l Layout
 	Extract(q.Data(), inPort, &key, &l)
-	ex.execute(q, &l, &key, inPort, acts)
+	if q.HasOffload() {
+		ex.executeOffload(q, &l, &key, inPort, acts)
+	} else {
+		ex.execute(q, &l, &key, inPort, acts)
+	}
 	ex.flush()
 }
 
 // Stats returns the datapath's counters.
 func (dp *Datapath) Stats() Stats {
 	return Stats{
-		Hit:     dp.stats.hit.Load(),
-		Missed:  dp.stats.missed.Load(),
-		Lost:    dp.stats.lost.Load(),
-		EMCHit:  dp.stats.emcHit.Load(),
-		MaskHit: dp.stats.maskHit.Load(),
-		Flows:   int(dp.table.count.Load()),
-		Masks:   dp.table.masks(),
+		Hit:           dp.stats.hit.Load(),
+		Missed:        dp.stats.missed.Load(),
+		Lost:          dp.stats.lost.Load(),
+		EMCHit:        dp.stats.emcHit.Load(),
+		MaskHit:       dp.stats.maskHit.Load(),
+		Flows:         int(dp.table.count.Load()),
+		Masks:         dp.table.masks(),
+		Upcalls:       dp.stats.upcalls.Load(),
+		FollowersLost: dp.stats.followersLost.Load(),
+		Segmented:     dp.stats.segmented.Load(),
+		OffloadDrops:  dp.stats.offloadDrops.Load(),
+		Workers:       len(*dp.workers.Load()),
 	}
 }
 
 // Close detaches and closes every port, stops every goroutine of the
-// datapath and waits for them. Upcalls still queued are dropped.
+// datapath and waits for them. Upcalls still queued are handled first.
 func (dp *Datapath) Close() error {
 	if dp.closed.Swap(true) {
 		return nil
 	}
 	for _, no := range dp.PortNumbers() {
 		dp.DelPort(no)
+	}
+	for _, w := range dp.pollers {
+		w.stop()
 	}
 	close(dp.stop)
 	dp.wg.Wait()

@@ -1,5 +1,7 @@
 package datapath
 
+import "math/bits"
+
 // emcEntries is the number of entries of a worker's exact-match cache
 // (a power of two).
 const emcEntries = 8192
@@ -18,7 +20,27 @@ type emcEntry struct {
 	flow *Flow
 }
 
-// lookup returns the cached live flow for key (whose full hash is h).
+// emcHash is the hash of a whole key that the EMC and the upcall queues
+// use. It mixes the words in three independent lanes (so the multiplies
+// overlap instead of waiting on each other, unlike Key.Hash) and folds them
+// with a final multiply, so every key bit reaches the low bits the EMC
+// indexes with.
+func emcHash(k *Key) uint64 {
+	const m0, m1, m2 = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
+	a, b, c := uint64(0x243F6A8885A308D3), uint64(0x13198A2E03707344), uint64(0xA4093822299F31D0)
+	for i := 0; i+2 < KeyWords; i += 3 {
+		hi, lo := bits.Mul64(a^k[i], m0)
+		a = hi ^ lo
+		hi, lo = bits.Mul64(b^k[i+1], m1)
+		b = hi ^ lo
+		hi, lo = bits.Mul64(c^k[i+2], m2)
+		c = hi ^ lo
+	}
+	hi, lo := bits.Mul64(a^bits.RotateLeft64(b, 21)^bits.RotateLeft64(c, 42), m0)
+	return hi ^ lo
+}
+
+// lookup returns the cached live flow for key (whose emcHash is h).
 func (c *emc) lookup(key *Key, h uint64) *Flow {
 	e := &c.entries[h&(emcEntries-1)]
 	if e.flow == nil || e.hash != h || e.key != *key {

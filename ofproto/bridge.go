@@ -85,6 +85,16 @@ type Config struct {
 	Handlers int
 
 	Log *logrus.Entry
+
+	// Workers is the number of datapath receive workers (0: one per cpu
+	// minus one, at least one; see datapath.Config).
+	Workers int
+	// UpcallQueueLen is the capacity of each upcall handler's queue (0:
+	// the datapath's default, 1024).
+	UpcallQueueLen int
+	// PortOptions tune the AF_PACKET ports opened by name (receive ring
+	// size, receive mode, vnet headers); the zero value is the defaults.
+	PortOptions vport.AFPacketOptions
 }
 
 // Bridge is one OpenFlow switch.
@@ -184,7 +194,8 @@ func New(cfg Config) (*Bridge, error) {
 	}
 	br.macs = newMACTable()
 	br.recirc = newRecircTable()
-	br.dp = datapath.New(datapath.Config{Handler: br, Handlers: cfg.Handlers})
+	br.dp = datapath.New(datapath.Config{Handler: br, Handlers: cfg.Handlers,
+		QueueLen: cfg.UpcallQueueLen, Workers: cfg.Workers})
 	if err := br.openPorts(); err != nil {
 		br.dp.Close()
 		return nil, err
@@ -263,7 +274,7 @@ func (br *Bridge) openPorts() error {
 func (br *Bridge) AddPort(name string, ofport uint32) (uint32, error) {
 	open := br.cfg.OpenPort
 	if open == nil {
-		open = func(name string) (vport.Port, error) { return vport.OpenAFPacket(name, vport.AFPacketOptions{}) }
+		open = func(name string) (vport.Port, error) { return vport.OpenAFPacket(name, br.cfg.PortOptions) }
 	}
 	br.mu.Lock()
 	for _, p := range br.ports {

@@ -70,7 +70,9 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 		// decide (a flood becomes a unicast, a host moved).
 		br.revalidateLocked(&changeSet{normal: true})
 	}
-	br.dp.Execute(u.Packet, u.InPort, res.acts)
+	// The upcall's packet and the packets of the same flow queued behind
+	// it, on this handler's executor (see datapath.ExecuteUpcall).
+	br.dp.ExecuteUpcall(u, res.acts)
 }
 
 // handleUserspace handles a datapath userspace action: a packet-in.

@@ -107,7 +107,8 @@ func (p *Packet) GSOSegments() int {
 }
 
 // Segment writes segment i (0 <= i < GSOSegments) of the super-frame p into
-// q's own buffer, as a complete frame without offload state. It returns
+// q's own buffer (grown if it is too small), as a complete frame without
+// offload state. It returns
 // false, leaving q empty, when p cannot be segmented or i is out of range.
 // p is not changed.
 func (p *Packet) Segment(i int, q *Packet) bool {
@@ -121,7 +122,8 @@ func (p *Packet) Segment(i int, q *Packet) bool {
 	to := min(from+g.mss, len(f))
 	n := g.hdrLen + to - from
 	if n > len(q.own)-Headroom {
-		return false
+		q.own = make([]byte, Headroom+n)
+		q.buf = q.own
 	}
 	s := q.own[Headroom : Headroom+n]
 	copy(s, f[:g.hdrLen])

@@ -44,6 +44,15 @@ func NewPacket() *Packet {
 	return &Packet{buf: b, own: b, start: Headroom, end: Headroom}
 }
 
+// NewPacketCap returns a packet whose own buffer holds frames of up to n
+// bytes after the headroom (at least 64). SetFrame, CopyFrom and Segment
+// grow the buffer, allocating, when a longer frame comes. It is for packets
+// kept in numbers that rarely hold long frames (upcall queues).
+func NewPacketCap(n int) *Packet {
+	b := make([]byte, Headroom+max(n, 64))
+	return &Packet{buf: b, own: b, start: Headroom, end: Headroom}
+}
+
 // NewPacketFrom returns a new packet holding a copy of frame. Frames longer
 // than MaxFrameLen are truncated.
 func NewPacketFrom(frame []byte) *Packet {

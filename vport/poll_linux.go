@@ -37,11 +37,18 @@ func (s *PollSet) Reset() {
 	s.fds = append(s.fds[:0], unix.PollFd{Fd: int32(s.wake), Events: unix.POLLIN})
 }
 
-// Add adds a descriptor to wait on for POLLIN; negative ones are ignored.
+// Add adds a descriptor to wait on for POLLIN, as number i of the set (i
+// counts the calls since Reset, from 0). A negative descriptor takes its
+// number but is not waited on.
 func (s *PollSet) Add(fd int) {
-	if fd >= 0 {
-		s.fds = append(s.fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
-	}
+	s.fds = append(s.fds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+}
+
+// Failed reports whether the last Wait found an error or a hang-up on
+// descriptor number i.
+func (s *PollSet) Failed(i int) bool {
+	i++
+	return i < len(s.fds) && s.fds[i].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0
 }
 
 // Wait sleeps until a descriptor of the set is readable (or reports an
