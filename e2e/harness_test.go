@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -56,7 +57,7 @@ type labSwitch struct {
 	hosts  []string // namespace names, hosts[i] on OpenFlow port i+1
 	ports  []string // switch-side interface names
 	cmd    *exec.Cmd
-	log    *bytes.Buffer
+	log    *logBuffer
 }
 
 // switchOpts are the bridge settings of a test.
@@ -71,11 +72,24 @@ type switchOpts struct {
 // starts govsd on it and waits for the management socket.
 func startSwitch(t *testing.T, o switchOpts) *labSwitch {
 	t.Helper()
+	return startSwitchTop(t, opsOpts{switchOpts: o})
+}
+
+// opsOpts are switchOpts plus top-level configuration ([ssl], metrics).
+type opsOpts struct {
+	switchOpts
+	top string // lines before the first [[bridge]]
+}
+
+// startSwitchTop is startSwitch with top-level configuration lines. It
+// writes the configuration to <rundir>/config.toml (see configPath).
+func startSwitchTop(t *testing.T, o opsOpts) *labSwitch {
+	t.Helper()
 	n := labSeq.Add(1)
 	id := fmt.Sprintf("%d%d", os.Getpid()%10000, n)
-	s := &labSwitch{t: t, bridge: "gb" + id, rundir: t.TempDir(), log: &bytes.Buffer{}}
+	s := &labSwitch{t: t, bridge: "gb" + id, rundir: t.TempDir(), log: &logBuffer{}}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "rundir = %q\n[log]\nlevel = \"debug\"\n", s.rundir)
+	fmt.Fprintf(&cfg, "rundir = %q\n%s\n[log]\nlevel = \"debug\"\n", s.rundir, o.top)
 	fmt.Fprintf(&cfg, "[[bridge]]\nname = %q\ndatapath_id = \"%016x\"\nfail_mode = %q\n", s.bridge, 0xe2e0000+n, o.failMode)
 	fmt.Fprintf(&cfg, "controllers = [%s]\n", quoteList(o.controllers))
 	cfg.WriteString(o.extra)
@@ -88,13 +102,13 @@ func startSwitch(t *testing.T, o switchOpts) *labSwitch {
 	for i := 1; i <= o.hosts; i++ {
 		host := fmt.Sprintf("govs-e2e-%s-h%d", id, i)
 		s.hosts = append(s.hosts, host)
-		fmt.Fprintf(&cfg, "[[lab.host]]\nname = %q\naddress = \"198.18.0.%d/24\"\nport = %q\n", host, i, s.ports[i-1])
+		fmt.Fprintf(&cfg, "[[lab.host]]\nname = %q\naddress = \"198.18.0.%d/24\"\nport = %q\nmac = \"02:00:00:00:00:%02x\"\n",
+			host, i, s.ports[i-1], i)
 	}
-	path := filepath.Join(s.rundir, "config.toml")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+	if err := os.WriteFile(configPath(s), []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.cmd = exec.Command(govsdBin, "-config", path)
+	s.cmd = exec.Command(govsdBin, "-config", configPath(s))
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -104,6 +118,27 @@ func startSwitch(t *testing.T, o switchOpts) *labSwitch {
 		t.Fatalf("govsd did not come up:\n%s", s.log)
 	}
 	return s
+}
+
+func configPath(s *labSwitch) string { return filepath.Join(s.rundir, "config.toml") }
+
+// logBuffer collects govsd's output; a test may read it (String) while
+// govsd writes it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func quoteList(l []string) string {
@@ -175,6 +210,14 @@ func (s *labSwitch) ping(from int, to int, count int) (bool, string) {
 	out, err := exec.Command("ip", "netns", "exec", s.hosts[from], "ping", "-c", fmt.Sprint(count),
 		"-i", "0.2", "-W", "2", fmt.Sprintf("198.18.0.%d", to+1)).CombinedOutput()
 	return err == nil, string(out)
+}
+
+// flushNeigh empties a lab host's neighbour (ARP) cache.
+func (s *labSwitch) flushNeigh(host int) {
+	s.t.Helper()
+	if out, err := exec.Command("ip", "-n", s.hosts[host], "neigh", "flush", "all").CombinedOutput(); err != nil {
+		s.t.Fatalf("ip neigh flush in %s: %v\n%s", s.hosts[host], err, out)
+	}
 }
 
 // mustPing fails the test unless host from reaches host to.

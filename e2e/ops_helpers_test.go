@@ -9,86 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// opsOpts are switchOpts plus top-level configuration ([ssl], metrics).
-type opsOpts struct {
-	switchOpts
-	top string // lines before the first [[bridge]]
-}
-
-// startSwitchTop is startSwitch with top-level configuration lines. It
-// writes the configuration to <rundir>/config.toml (see configPath).
-func startSwitchTop(t *testing.T, o opsOpts) *labSwitch {
-	t.Helper()
-	n := labSeq.Add(1)
-	id := fmt.Sprintf("%d%d", os.Getpid()%10000, n)
-	s := &labSwitch{t: t, bridge: "gb" + id, rundir: t.TempDir(), log: &bytes.Buffer{}}
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "rundir = %q\n%s\n[log]\nlevel = \"debug\"\n", s.rundir, o.top)
-	fmt.Fprintf(&cfg, "[[bridge]]\nname = %q\ndatapath_id = \"%016x\"\nfail_mode = %q\n", s.bridge, 0xe2e0000+n, o.failMode)
-	fmt.Fprintf(&cfg, "controllers = [%s]\n", quoteList(o.controllers))
-	cfg.WriteString(o.extra)
-	for i := 1; i <= o.hosts; i++ {
-		port := fmt.Sprintf("gp%sh%d", id, i)
-		s.ports = append(s.ports, port)
-		fmt.Fprintf(&cfg, "[[bridge.port]]\nname = %q\nofport = %d\n", port, i)
-	}
-	cfg.WriteString("[lab]\n")
-	for i := 1; i <= o.hosts; i++ {
-		host := fmt.Sprintf("govs-e2e-%s-h%d", id, i)
-		s.hosts = append(s.hosts, host)
-		fmt.Fprintf(&cfg, "[[lab.host]]\nname = %q\naddress = \"198.18.0.%d/24\"\nport = %q\nmac = \"02:00:00:00:00:%02x\"\n",
-			host, i, s.ports[i-1], i)
-	}
-	if err := os.WriteFile(configPath(s), []byte(cfg.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.cmd = exec.Command(govsdBin, "-config", configPath(s))
-	lw := &lockedWriter{buf: s.log}
-	logs.Store(s, lw)
-	s.cmd.Stdout, s.cmd.Stderr = lw, lw
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.stop)
-	if !waitFor(60*time.Second, func() bool { _, err := os.Stat(s.mgmt()); return err == nil }) {
-		t.Fatalf("govsd did not come up:\n%s", s.log)
-	}
-	return s
-}
-
-// lockedWriter lets a test read govsd's log while govsd writes it.
-type lockedWriter struct {
-	mu  sync.Mutex
-	buf *bytes.Buffer
-}
-
-func (w *lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(b)
-}
-
-var logs sync.Map // *labSwitch -> *lockedWriter
-
-// logText returns govsd's log so far (switches from startSwitchTop).
-func logText(s *labSwitch) string {
-	v, ok := logs.Load(s)
-	if !ok {
-		return ""
-	}
-	w := v.(*lockedWriter)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-func configPath(s *labSwitch) string { return filepath.Join(s.rundir, "config.toml") }
 
 // appctl runs ovs-appctl -t <rundir>/govsd.ctl ARGS and returns its
 // output and error.

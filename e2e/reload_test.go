@@ -60,7 +60,7 @@ func TestReload(t *testing.T) {
 		return strings.Replace(cfg, "[lab]", fmt.Sprintf("[[bridge.port]]\nname = %q\nofport = 9\n[lab]", port), 1)
 	})
 	if !waitFor(20*time.Second, func() bool { return strings.Contains(s.ofctl("show"), " 9("+port+")") }) {
-		t.Fatalf("port 9 not added:\n%s\n%s", s.ofctl("show"), logText(s))
+		t.Fatalf("port 9 not added:\n%s\n%s", s.ofctl("show"), s.log.String())
 	}
 	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", l2), 5*time.Second); err != nil {
 		t.Errorf("new listener: %v", err)
@@ -81,11 +81,11 @@ func TestReload(t *testing.T) {
 
 	// A broken configuration changes nothing.
 	reloadSwitch(s, func(cfg string) string { return strings.Replace(cfg, `fail_mode = "secure"`, `fail_mode = "bogus"`, 1) })
-	if !waitFor(10*time.Second, func() bool { return strings.Contains(logText(s), "keeping the running one") }) {
-		t.Fatalf("bad configuration not reported:\n%s", logText(s))
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(s.log.String(), "keeping the running one") }) {
+		t.Fatalf("bad configuration not reported:\n%s", s.log.String())
 	}
-	if !regexp.MustCompile(`config.toml:\d+:\d+: bridge.fail_mode: fail_mode \\"bogus\\"`).MatchString(logText(s)) {
-		t.Errorf("the error does not name file, line and key:\n%s", logText(s))
+	if !regexp.MustCompile(`config.toml:\d+:\d+: bridge.fail_mode: fail_mode \\"bogus\\"`).MatchString(s.log.String()) {
+		t.Errorf("the error does not name file, line and key:\n%s", s.log.String())
 	}
 	s.mustPing(0, 1)
 

@@ -177,6 +177,9 @@ func TestOvsOfctl(t *testing.T) {
 	if ok, _ := s.ping(0, 1, 1); ok {
 		t.Fatal("ping passed through an empty secure bridge")
 	}
+	// h1's kernel still resolves h2 from that ping and would fail the
+	// next one when its ARP probes run out; start it afresh.
+	s.flushNeigh(0)
 	s.ofctl("add-flow", "priority=100,in_port=1,actions=output:2")
 	rules := filepath.Join(s.rundir, "flows.txt")
 	os.WriteFile(rules, []byte("priority=100,in_port=2,actions=output:1\npriority=5,arp,actions=FLOOD\n"), 0o644)

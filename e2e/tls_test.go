@@ -107,8 +107,8 @@ func TestTLSWrongCA(t *testing.T) {
 	s := startSwitchTop(t, opsOpts{top: good.sslTop(), switchOpts: switchOpts{hosts: 1, failMode: "secure",
 		controllers: []string{target}, extra: fmt.Sprintf("listen = [\"pssl:%d:127.0.0.1\"]\n", lport)}})
 	waitShow(t, s, 20*time.Second, "state: BACKOFF", "certificate signed by unknown authority")
-	if !strings.Contains(logText(s), "unknown authority") {
-		t.Errorf("the refusal is not logged:\n%s", logText(s))
+	if !strings.Contains(s.log.String(), "unknown authority") {
+		t.Errorf("the refusal is not logged:\n%s", s.log.String())
 	}
 	select {
 	case ok := <-spoke:

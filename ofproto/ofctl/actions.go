@@ -12,10 +12,13 @@ import (
 // actionCtx is what action parsing needs to know about the flow's match:
 // its protocol (for mod_tp_src and friends) and whether a VLAN tag is
 // known to be present (mod_vlan_vid pushes one when it is not).
+// In group buckets nothing is known (untracked): Open vSwitch checks no
+// flow there, so every mod_vlan_vid and mod_vlan_pcp pushes a tag.
 type actionCtx struct {
 	ethType, proto   uint64
 	hasEth, hasProto bool
 	vlan             bool
+	untracked        bool
 }
 
 func (b *matchBuilder) actionCtx() actionCtx {
@@ -297,7 +300,7 @@ func parseAction(s string, t token, c *actionCtx) (parsedInstr, error) {
 		if strings.HasPrefix(name, "mod_") && !c.vlan {
 			acts = append(acts, &ofp.ActionPushVLAN{EtherType: 0x8100})
 		}
-		c.vlan = true
+		c.vlan = !c.untracked
 		if isVID {
 			acts = append(acts, &ofp.ActionSetField{Field: ofp.OXM{Class: ofp.OXMClassOpenFlowBasic, Field: uint8(ofp.OXMVlanVID), Value: beBytes(v|0x1000, 2)}})
 		} else {
@@ -321,7 +324,7 @@ func parseAction(s string, t token, c *actionCtx) (parsedInstr, error) {
 		if v != 0x8100 && v != 0x88a8 {
 			return parsedInstr{}, errAt(t.valPos, "push_vlan: %s: not a valid VLAN ethertype (0x8100 or 0x88a8)", t.value)
 		}
-		c.vlan = true
+		c.vlan = !c.untracked
 		return act(&ofp.ActionPushVLAN{EtherType: uint16(v)})
 	case "push_mpls":
 		v, err := num("ethertype", 16)
@@ -436,7 +439,7 @@ func parseAction(s string, t token, c *actionCtx) (parsedInstr, error) {
 		if !ok {
 			return parsedInstr{}, errAt(t.valPos, "write_metadata: %q is not VALUE[/MASK] (64-bit numbers)", t.value)
 		}
-		return parsedInstr{kind: instMetadata, pos: t.keyPos, inst: &ofp.InstrWriteMetadata{Metadata: v & m, Mask: m}}, nil
+		return parsedInstr{kind: instMetadata, pos: t.keyPos, inst: &ofp.InstrWriteMetadata{Metadata: v, Mask: m}}, nil
 	case "goto_table":
 		v, err := num("table", 8)
 		if err != nil {
@@ -562,7 +565,7 @@ func parseSetField(t token, c *actionCtx) (parsedInstr, error) {
 		return parsedInstr{}, errAt(t.valPos, "set_field: OpenFlow 1.3 cannot set part of a field (a masked set_field needs OpenFlow 1.5)")
 	}
 	if f == ofp.OXMVlanVID || f == ofp.OXMVlanPCP {
-		c.vlan = true
+		c.vlan = !c.untracked
 	}
 	return parsedInstr{kind: instApply, pos: t.keyPos, act: &ofp.ActionSetField{Field: ofp.OXM{Class: ofp.OXMClassOpenFlowBasic, Field: uint8(f), Value: v}}}, nil
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // fakeSwitch is an OpenFlow 1.3 switch just good enough to drive
-// ovs-ofctl in tests: it records every modification message it receives,
+// ovs-ofctl in tests: it records every modification message it receives
+// (and answers those it cannot decode with an error),
 // answers barriers, and answers multipart requests with canned replies
 // (empty ones by default). It lets the tests compare what ovs-ofctl sends
 // and prints with what this package parses and prints, without root and
@@ -86,6 +87,18 @@ func (fs *fakeSwitch) serve(c net.Conn) {
 			return
 		}
 		h, m, err := ofp.Decode(msg)
+		switch ofp.MsgType(msg[1]) {
+		case ofp.TypeFlowMod, ofp.TypeGroupMod, ofp.TypeMeterMod, ofp.TypePacketOut, ofp.TypePortMod,
+			ofp.TypeTableMod, ofp.TypeExperimenter:
+			fs.record(msg)
+		case ofp.TypeMultipartRequest:
+			if len(msg) >= 10 {
+				switch ofp.MultipartType(uint16(msg[8])<<8 | uint16(msg[9])) {
+				case ofp.MPFlow, ofp.MPAggregate, ofp.MPGroup, ofp.MPGroupDesc, ofp.MPMeter, ofp.MPMeterConfig, ofp.MPPortStats:
+					fs.record(msg)
+				}
+			}
+		}
 		if err != nil {
 			var oe *ofp.Error
 			if errors.As(err, &oe) {
@@ -97,7 +110,6 @@ func (fs *fakeSwitch) serve(c net.Conn) {
 		eo := fs.errorOn[h.Type]
 		fs.mu.Unlock()
 		if eo != nil {
-			fs.record(msg)
 			fs.send(c, h.Xid, ofp.NewErrorMsg(eo, msg))
 			continue
 		}
@@ -131,8 +143,6 @@ func (fs *fakeSwitch) serve(c net.Conn) {
 			for _, b := range msgs {
 				c.Write(b)
 			}
-		default:
-			fs.record(msg)
 		}
 	}
 }

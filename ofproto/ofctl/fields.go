@@ -27,7 +27,8 @@ type fieldInfo struct {
 	// name is Open vSwitch's name of the field, as set_field prints it.
 	name string
 	kind valueKind
-	// maskable: ovs-ofctl accepts a value/mask for the field.
+	// maskable: OpenFlow 1.3 allows a mask (ovs-ofctl also takes masks
+	// for L4 ports and ND fields, which OpenFlow 1.3 switches refuse).
 	maskable bool
 	// bits is the number of significant bits of an integer field (0: the
 	// whole OXM width).
@@ -48,12 +49,12 @@ var fieldInfos = [ofp.NumOXMFields]fieldInfo{
 	ofp.OXMIPProto:      {"nw_proto", kindDec, false, 0},
 	ofp.OXMIPv4Src:      {"ip_src", kindIPv4, true, 0},
 	ofp.OXMIPv4Dst:      {"ip_dst", kindIPv4, true, 0},
-	ofp.OXMTCPSrc:       {"tcp_src", kindDec, true, 0},
-	ofp.OXMTCPDst:       {"tcp_dst", kindDec, true, 0},
-	ofp.OXMUDPSrc:       {"udp_src", kindDec, true, 0},
-	ofp.OXMUDPDst:       {"udp_dst", kindDec, true, 0},
-	ofp.OXMSCTPSrc:      {"sctp_src", kindDec, true, 0},
-	ofp.OXMSCTPDst:      {"sctp_dst", kindDec, true, 0},
+	ofp.OXMTCPSrc:       {"tcp_src", kindDec, false, 0},
+	ofp.OXMTCPDst:       {"tcp_dst", kindDec, false, 0},
+	ofp.OXMUDPSrc:       {"udp_src", kindDec, false, 0},
+	ofp.OXMUDPDst:       {"udp_dst", kindDec, false, 0},
+	ofp.OXMSCTPSrc:      {"sctp_src", kindDec, false, 0},
+	ofp.OXMSCTPDst:      {"sctp_dst", kindDec, false, 0},
 	ofp.OXMICMPv4Type:   {"icmp_type", kindDec, false, 0},
 	ofp.OXMICMPv4Code:   {"icmp_code", kindDec, false, 0},
 	ofp.OXMArpOp:        {"arp_op", kindDec, false, 0},
@@ -66,9 +67,9 @@ var fieldInfos = [ofp.NumOXMFields]fieldInfo{
 	ofp.OXMIPv6Flabel:   {"ipv6_label", kindHex, true, 20},
 	ofp.OXMICMPv6Type:   {"icmpv6_type", kindDec, false, 0},
 	ofp.OXMICMPv6Code:   {"icmpv6_code", kindDec, false, 0},
-	ofp.OXMIPv6NDTarget: {"nd_target", kindIPv6, true, 0},
-	ofp.OXMIPv6NDSll:    {"nd_sll", kindMAC, true, 0},
-	ofp.OXMIPv6NDTll:    {"nd_tll", kindMAC, true, 0},
+	ofp.OXMIPv6NDTarget: {"nd_target", kindIPv6, false, 0},
+	ofp.OXMIPv6NDSll:    {"nd_sll", kindMAC, false, 0},
+	ofp.OXMIPv6NDTll:    {"nd_tll", kindMAC, false, 0},
 	ofp.OXMMPLSLabel:    {"mpls_label", kindDec, false, 20},
 	ofp.OXMMPLSTC:       {"mpls_tc", kindDec, false, 3},
 	ofp.OXMMPLSBOS:      {"mpls_bos", kindDec, false, 1},

@@ -187,7 +187,7 @@ func (b *matchBuilder) setField(t token, kw matchKeyword) error {
 			return fail(err)
 		}
 		if m != nil && !fieldInfos[kw.f].maskable {
-			return errAt(t.valPos, "%s does not take a mask", t.key)
+			return errAt(t.valPos, "%s does not take a mask in OpenFlow 1.3", t.key)
 		}
 		b.f[kw.f] = fieldVal{set: true, v: v, m: m, pos: t.keyPos, name: t.key}
 	case mkTpSrc, mkTpDst, mkICMPType, mkICMPCode:
@@ -208,8 +208,8 @@ func (b *matchBuilder) setField(t token, kw matchKeyword) error {
 		if err != nil {
 			return fail(err)
 		}
-		if m != nil && isICMP {
-			return errAt(t.valPos, "%s does not take a mask", t.key)
+		if m != nil {
+			return errAt(t.valPos, "%s does not take a mask in OpenFlow 1.3", t.key)
 		}
 		b.l4[i] = fieldVal{set: true, v: v, m: m, pos: t.keyPos, name: t.key}
 		b.l4ICMP[i] = isICMP

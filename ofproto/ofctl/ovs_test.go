@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -68,27 +69,28 @@ func TestOvsOfctlAddFlow(t *testing.T) {
 	fs := newFakeSwitch(t)
 	var stats []ofp.FlowStats
 	for _, c := range readCorpus(t, "flows.txt") {
-		out, ok := fs.ovsOfctl("add-flow", c.text)
+		out, _ := fs.ovsOfctl("add-flow", c.text)
 		sent := fs.take()
 		fm, err := ParseFlow(c.text, ofp.FlowAdd)
 		where := fmt.Sprintf("flows.txt:%d: %q", c.line, c.text)
+		ovsSent := len(sent) == 1
 		switch {
-		case ok && len(sent) != 1:
+		case len(sent) > 1:
 			t.Errorf("%s: ovs-ofctl sent %d messages", where, len(sent))
 			continue
-		case ok && err != nil:
-			if !c.ovsOnly {
-				t.Errorf("%s: ovs-ofctl accepts it, ParseFlow says %v", where, err)
+		case !ovsSent && err != nil:
+			if c.ovsOnly || c.govsOnly || c.differs {
+				t.Errorf("%s: both refuse it (ovs-ofctl: %s; govs: %v)", where, strings.TrimSpace(out), err)
 			}
 			continue
-		case !ok && err == nil:
+		case !ovsSent:
 			if !c.govsOnly {
 				t.Errorf("%s: ParseFlow accepts it, ovs-ofctl says %s", where, strings.TrimSpace(out))
 			}
 			continue
-		case !ok:
-			if c.ovsOnly || c.govsOnly {
-				t.Errorf("%s: both refuse it (ovs-ofctl: %s; govs: %v)", where, strings.TrimSpace(out), err)
+		case err != nil:
+			if !c.ovsOnly {
+				t.Errorf("%s: ovs-ofctl accepts it, ParseFlow says %v", where, err)
 			}
 			continue
 		}
@@ -143,5 +145,144 @@ func compareDumpFlows(t *testing.T, fs *fakeSwitch, stats []ofp.FlowStats) {
 		if got := FormatFlowStats(&stats[i]); got != lines[i] {
 			t.Errorf("flow %d:\n ovs-ofctl: %s\n govs:      %s", i, lines[i], got)
 		}
+	}
+}
+
+// TestOvsOfctlFlowCommands checks mod-flows, del-flows, dump-flows and
+// dump-aggregate arguments of testdata/flowcmds.txt the same way as
+// TestOvsOfctlAddFlow: same acceptance, same message.
+func TestOvsOfctlFlowCommands(t *testing.T) {
+	needOvsOfctl(t)
+	fs := newFakeSwitch(t)
+	for _, c := range readCorpus(t, "flowcmds.txt") {
+		args := strings.SplitN(c.text, " ", 3)
+		cmd, arg := args[0], ""
+		strict := len(args) > 1 && args[1] == "--strict"
+		if strict {
+			args = append(args[:1], args[2:]...)
+		}
+		if len(args) > 1 {
+			arg = strings.Join(args[1:], " ")
+		}
+		ovsArgs := []string{}
+		if strict {
+			ovsArgs = append(ovsArgs, "--strict")
+		}
+		if arg != "" {
+			ovsArgs = append(ovsArgs, arg)
+		}
+		out, _ := fs.ovsOfctl(cmd, ovsArgs...)
+		sent := fs.take()
+		var msg ofp.Message
+		var err error
+		switch cmd {
+		case "mod-flows", "del-flows":
+			code := map[string]uint8{"mod-flows": ofp.FlowModify, "del-flows": ofp.FlowDelete}[cmd]
+			if strict {
+				code++
+			}
+			var fm *ofp.FlowMod
+			if fm, err = ParseFlow(arg, code); err == nil {
+				msg = fm
+			}
+		case "dump-flows", "dump-aggregate":
+			var r *ofp.FlowStatsRequest
+			if r, err = ParseFlowStatsRequest(arg); err == nil {
+				var body ofp.MultipartBody = r
+				if cmd == "dump-aggregate" {
+					body = &ofp.AggregateStatsRequest{FlowStatsRequest: *r}
+				}
+				msg = &ofp.MultipartRequest{Body: body}
+			}
+		default:
+			t.Fatalf("flowcmds.txt:%d: unknown command %s", c.line, cmd)
+		}
+		checkSame(t, fmt.Sprintf("flowcmds.txt:%d: %q", c.line, c.text), c, out, sent, msg, err)
+	}
+}
+
+// checkSame checks that ovs-ofctl (which printed out and sent sent) and
+// govs (which built msg, or failed with err) agree about a command.
+func checkSame(t *testing.T, where string, c corpusLine, out string, sent [][]byte, msg ofp.Message, err error) {
+	t.Helper()
+	switch {
+	case len(sent) > 1:
+		t.Errorf("%s: ovs-ofctl sent %d messages", where, len(sent))
+	case len(sent) == 0 && err != nil:
+		if c.ovsOnly || c.govsOnly || c.differs {
+			t.Errorf("%s: both refuse it (ovs-ofctl: %s; govs: %v)", where, strings.TrimSpace(out), err)
+		}
+	case len(sent) == 0:
+		if !c.govsOnly {
+			t.Errorf("%s: govs accepts it, ovs-ofctl says %s", where, strings.TrimSpace(out))
+		}
+	case err != nil:
+		if !c.ovsOnly {
+			t.Errorf("%s: ovs-ofctl accepts it, govs says %v", where, err)
+		}
+	case c.ovsOnly || c.govsOnly:
+		t.Errorf("%s: both accept it", where)
+	case !c.differs:
+		b, merr := ofp.Marshal(0, msg)
+		if merr != nil {
+			t.Errorf("%s: marshal: %v", where, merr)
+		} else if !sameExceptXid(b, sent[0]) {
+			t.Errorf("%s: message differs\n ovs-ofctl: %x\n govs:      %x", where, sent[0], b)
+		}
+	}
+}
+
+// TestOvsOfctlGroupMeter checks the group and meter commands of
+// testdata/groupmeter.txt against ovs-ofctl.
+func TestOvsOfctlGroupMeter(t *testing.T) {
+	needOvsOfctl(t)
+	fs := newFakeSwitch(t)
+	for _, c := range readCorpus(t, "groupmeter.txt") {
+		cmd, arg, _ := strings.Cut(c.text, " ")
+		var ovsArgs []string
+		if arg != "" {
+			ovsArgs = []string{arg}
+		}
+		out, _ := fs.ovsOfctl(cmd, ovsArgs...)
+		sent := fs.take()
+		var msg ofp.Message
+		var err error
+		switch cmd {
+		case "add-group", "mod-group", "del-groups":
+			code := map[string]uint16{"add-group": ofp.GroupAdd, "mod-group": ofp.GroupModify, "del-groups": ofp.GroupDelete}[cmd]
+			var gm *ofp.GroupMod
+			if gm, err = ParseGroup(arg, code); err == nil {
+				msg = gm
+				if g2, err2 := ParseGroup(FormatGroupMod(gm), code); err2 != nil || !reflect.DeepEqual(g2, gm) {
+					t.Errorf("groupmeter.txt:%d: %q does not reparse the same: %v", c.line, FormatGroupMod(gm), err2)
+				}
+			}
+		case "dump-group-stats":
+			var gm *ofp.GroupMod
+			if gm, err = ParseGroup(arg, ofp.GroupDelete); err == nil {
+				msg = &ofp.MultipartRequest{Body: &ofp.GroupStatsRequest{GroupID: gm.GroupID}}
+			}
+		case "add-meter", "mod-meter", "del-meters":
+			code := map[string]uint16{"add-meter": ofp.MeterAdd, "mod-meter": ofp.MeterModify, "del-meters": ofp.MeterDelete}[cmd]
+			var mm *ofp.MeterMod
+			if mm, err = ParseMeter(arg, code); err == nil {
+				msg = mm
+				if m2, err2 := ParseMeter(FormatMeterMod(mm), code); err2 != nil || !reflect.DeepEqual(m2, mm) {
+					t.Errorf("groupmeter.txt:%d: %q does not reparse the same: %v", c.line, FormatMeterMod(mm), err2)
+				}
+			}
+		case "dump-meters", "meter-stats":
+			var id uint32
+			if id, err = ParseMeterID(arg); err == nil {
+				if cmd == "dump-meters" {
+					msg = &ofp.MultipartRequest{Body: &ofp.MeterConfigRequest{MeterID: id}}
+				} else {
+					msg = &ofp.MultipartRequest{Body: &ofp.MeterStatsRequest{MeterID: id}}
+				}
+			}
+		default:
+			t.Fatalf("groupmeter.txt:%d: unknown command %s", c.line, cmd)
+		}
+		checkSame(t, fmt.Sprintf("groupmeter.txt:%d: %q", c.line, c.text), c, out, sent, msg, err)
 	}
 }
