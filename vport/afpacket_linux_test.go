@@ -523,3 +523,78 @@ func TestRawPeer(t *testing.T) {
 		}
 	}
 }
+
+// TestAFPacketPadsShortFrames checks that frames shorter than the Ethernet
+// minimum leave padded with zeros to MinFrameLen (the kernel pads nothing
+// on a veth), that the packets themselves are not changed, and that padding
+// allocates nothing.
+func TestAFPacketPadsShortFrames(t *testing.T) {
+	forRxModes(t, AFPacketOptions{}, func(t *testing.T, mode AFPacketOptions) {
+		_, a, b := vethPorts(t, mode)
+
+		// A tagged 60-byte frame whose tag was popped (56 bytes, stale
+		// bytes behind it in the buffer), an ARP-sized frame (42), a bare
+		// Ethernet header (14) and a frame of exactly the minimum.
+		popped := NewPacketFrom(frameFrom(1, 1, 60))
+		for i := range popped.Data()[14:] {
+			popped.Data()[14+i] = 0xaa
+		}
+		copy(popped.Data()[14:], "frame      1")
+		popped.Remove(12, 4)
+		arp := NewPacketFrom(frameFrom(1, 2, 60)[:42])
+		hdr := NewPacketFrom(frameFrom(1, 3, 60)[:14])
+		full := NewPacketFrom(frameFrom(1, 4, 60))
+		pkts := []*Packet{popped, arp, hdr, full}
+		var want [][]byte
+		for _, p := range pkts {
+			f := make([]byte, MinFrameLen)
+			copy(f, p.Data())
+			want = append(want, f)
+		}
+		lens := []int{56, 42, 14, 60}
+
+		if n, err := a.Send(pkts); n != len(pkts) || err != nil {
+			t.Fatalf("Send = %d, %v; stats %+v", n, err, a.Stats())
+		}
+		for i, p := range pkts {
+			if p.Len() != lens[i] {
+				t.Fatalf("packet %d changed by Send: %d bytes, want %d", i, p.Len(), lens[i])
+			}
+		}
+		got, _ := recvFrames(t, b, len(want), 5*time.Second)
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("frame %d:\n got %x\nwant %x", i, got[i], want[i])
+			}
+		}
+		if s := a.Stats(); s.TxPackets != 4 || s.TxBytes != 4*MinFrameLen || s.TxErrors != 0 {
+			t.Fatalf("tx stats %+v, want 4 frames of %d bytes", s, MinFrameLen)
+		}
+
+		rx := newPackets(BatchSize)
+		cycle := func() {
+			if n, err := a.Send(pkts[:3]); n != 3 || err != nil {
+				panic(fmt.Sprint("send ", n, err))
+			}
+			for got := 0; got < 3; {
+				n, err := b.Recv(rx)
+				if err != nil {
+					panic(err)
+				}
+				for _, p := range rx[:n] {
+					if isTestFrame(p.Data()) {
+						if p.Len() != MinFrameLen {
+							panic(fmt.Sprint("received ", p.Len(), " bytes"))
+						}
+						got++
+					}
+				}
+			}
+		}
+		timer := time.AfterFunc(10*time.Second, func() { b.Close() })
+		defer timer.Stop()
+		if allocs := testing.AllocsPerRun(100, cycle); allocs != 0 {
+			t.Fatalf("%v allocations per send+recv of padded frames", allocs)
+		}
+	})
+}

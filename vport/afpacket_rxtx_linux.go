@@ -232,14 +232,27 @@ func insertTag(pkt *Packet, tpid, tci uint16) bool {
 	return true
 }
 
+// MinFrameLen is the shortest Ethernet frame (without FCS) that goes on
+// the wire. The kernel does not pad what an AF_PACKET socket sends on a veth
+// (a NIC driver would), so Send pads shorter frames with zeros up to it: a
+// frame that shrank in the switch (pop_vlan, pop_mpls) leaves as a valid
+// minimum-size frame.
+const MinFrameLen = 60
+
+// zeroPad is the padding Send appends to short frames: an extra iovec
+// points here, so padding neither copies nor changes the caller's packet.
+// Only the kernel reads it.
+var zeroPad [MinFrameLen]byte
+
 // txState is the send side of an AFPacketPort: the sendmmsg vectors and the
 // outcome of the batch in progress. Only the goroutine inside Send touches
 // it. The frame iovecs point into the caller's packets only during a Send.
 type txState struct {
 	msgs []unix.Mmsghdr
-	iovs []unix.Iovec // per message: [vnet header,] frame
+	iovs []unix.Iovec // per message: [vnet header,] frame, padding
 	hdrs []byte       // vnetHdrLen bytes per message (vnet only)
-	niov int
+	niov int          // iovecs per message without the padding one
+	wire []int32      // per message: bytes on the wire (padded)
 
 	k, off   int  // messages to send, next message to send
 	downSeen bool // sendmmsg reported ENETDOWN once in this batch
@@ -258,24 +271,49 @@ func (t *txState) init(batch int, vnet bool) {
 		t.hdrs = make([]byte, batch*vnetHdrLen)
 	}
 	t.msgs = make([]unix.Mmsghdr, batch)
-	t.iovs = make([]unix.Iovec, batch*t.niov)
+	t.wire = make([]int32, batch)
+	t.iovs = make([]unix.Iovec, batch*(t.niov+1))
 	for i := range t.msgs {
 		h := &t.msgs[i].Hdr
-		h.Iov = &t.iovs[i*t.niov]
+		h.Iov = &t.iovs[i*(t.niov+1)]
 		h.SetIovlen(t.niov)
 		if vnet {
-			t.iovs[2*i].Base = &t.hdrs[i*vnetHdrLen]
-			t.iovs[2*i].SetLen(vnetHdrLen)
+			t.iovs[i*3].Base = &t.hdrs[i*vnetHdrLen]
+			t.iovs[i*3].SetLen(vnetHdrLen)
 		}
+		t.padIov(i).Base = &zeroPad[0]
 	}
 }
 
-func (t *txState) frameIov(i int) *unix.Iovec { return &t.iovs[i*t.niov+t.niov-1] }
+func (t *txState) frameIov(i int) *unix.Iovec { return &t.iovs[i*(t.niov+1)+t.niov-1] }
+
+// padIov is message i's padding iovec, used when its frame is short.
+func (t *txState) padIov(i int) *unix.Iovec { return &t.iovs[i*(t.niov+1)+t.niov] }
+
+// setFrame points message i at frame d, padded with zeros up to
+// MinFrameLen when it is at least an Ethernet header but shorter; it
+// returns the length that goes on the wire. Shorter fragments are left to
+// the kernel, which refuses them.
+func (t *txState) setFrame(i int, d []byte) int {
+	iov := t.frameIov(i)
+	iov.Base = &d[0]
+	iov.SetLen(len(d))
+	if len(d) < 14 || len(d) >= MinFrameLen {
+		t.msgs[i].Hdr.SetIovlen(t.niov)
+		return len(d)
+	}
+	t.padIov(i).SetLen(MinFrameLen - len(d))
+	t.msgs[i].Hdr.SetIovlen(t.niov + 1)
+	return MinFrameLen
+}
 
 // Send transmits the frames of pkts in order, MaxBatch per sendmmsg, and
-// returns how many the kernel accepted. With vnet headers each frame goes
-// with its offload state; without, GSO super-frames cannot be sent and are
-// counted in TxErrors (partial checksums go out as they are). Frames the
+// returns how many the kernel accepted. Frames shorter than MinFrameLen
+// (but at least an Ethernet header) leave padded with zeros up to it, the
+// packets themselves unchanged; TxBytes counts the padded length. With vnet
+// headers each frame goes with its offload state; without, GSO
+// super-frames cannot be sent and are counted in TxErrors (partial
+// checksums go out as they are). Frames the
 // kernel refuses as invalid (empty, shorter than an Ethernet header, longer
 // than the MTU: EINVAL, EMSGSIZE) are counted in TxErrors; frames lost for
 // want of room (ENOBUFS from a full device or peer queue; a full send
@@ -306,9 +344,7 @@ func (p *AFPacketPort) Send(pkts []*Packet) (int, error) {
 			if t.niov == 2 {
 				encodeVnetHdr(t.hdrs[t.k*vnetHdrLen:], pkt.off)
 			}
-			iov := t.frameIov(t.k)
-			iov.Base = &d[0]
-			iov.SetLen(len(d))
+			t.wire[t.k] = int32(t.setFrame(t.k, d))
 			t.k++
 		}
 		var err error
@@ -378,7 +414,7 @@ func (p *AFPacketPort) sendBatch() {
 				continue
 			}
 			for i := t.off; i < t.off+n; i++ {
-				t.bytes += int(t.frameIov(i).Len)
+				t.bytes += int(t.wire[i])
 			}
 			t.sent += n
 			t.off += n
