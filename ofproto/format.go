@@ -159,12 +159,3 @@ func formatInstructions(ins []ofp.Instruction) string {
 	}
 	return strings.Join(parts, ",")
 }
-
-// traceLog collects the steps of an ofproto/trace.
-type traceLog struct {
-	lines []string
-}
-
-func (t *traceLog) addf(format string, args ...any) {
-	t.lines = append(t.lines, fmt.Sprintf(format, args...))
-}

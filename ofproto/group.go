@@ -419,6 +419,7 @@ func (br *Bridge) xlateGroup(x *xlate, id uint32) {
 // xlateBucket translates bucket i of g on the packet as it is now, leaving
 // the translation state as it found it.
 func (br *Bridge) xlateBucket(x *xlate, g *group, i int) {
+	defer x.traceBucket(i)()
 	b := &g.buckets[i]
 	x.count(&b.stats)
 	flow, metadata := x.flow, x.metadata

@@ -161,11 +161,11 @@ func (x *xlate) normal() {
 	}
 	if !isMulticastMAC(dst) {
 		if port, ok := x.br.macs.lookup(vlan, dst); ok {
-			x.tracef("normal: %s learned on port %s", formatMAC(dst), portName(port))
+			x.tracef("forwarding to learned port %s", portName(port))
 			x.outputPort(port, false)
 			return
 		}
 	}
-	x.tracef("normal: flood")
+	x.tracef("no learned MAC for destination, flooding")
 	x.flood(true)
 }

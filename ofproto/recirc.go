@@ -148,7 +148,7 @@ func (x *xlate) freeze(rest []ofp.Action, r *Rule, tableID uint8) bool {
 		(!st.after.clearSet && len(st.after.write) == 0 && st.after.metadata == nil && st.after.next < 0)) {
 		return false
 	}
-	id := x.br.recirc.add(st)
+	id := x.recircID(st)
 	x.tracef("recirculate (id %d): the rest of the pipeline needs the headers the last action exposed", id)
 	x.acts = append(x.acts, datapath.Action{Type: datapath.ActRecirc, Port: id})
 	x.frozen = true

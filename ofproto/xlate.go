@@ -87,7 +87,7 @@ func (br *Bridge) newXlate(key *datapath.Key, learn bool, tr *traceLog) *xlate {
 // standalone fail-open mode, through NORMAL).
 func (x *xlate) run() {
 	if p := x.br.ports[x.inPort]; p != nil && p.config&ofp.PortConfigNoRecv != 0 {
-		x.tracef("input port %d has no_recv: drop", x.inPort)
+		x.traceWarn("input port %d has no_recv: drop", x.inPort)
 		return
 	}
 	if x.br.failOpen.Load() {
@@ -113,6 +113,7 @@ func (x *xlate) runTable(id uint8) {
 	depth := x.actDepth
 	x.actDepth = 0 // a pipeline run from a packet-out's OFPP_TABLE can freeze too
 	defer func() { x.actDepth = depth }()
+	defer x.tracePipeline()()
 	for {
 		x.work++
 		if x.work > maxResubmits {
@@ -130,12 +131,11 @@ func (x *xlate) runTable(id uint8) {
 			seen = &f
 		}
 		x.lookupFlows = append(x.lookupFlows, seen)
+		x.traceLookup(id, r)
 		if r == nil {
 			// No table-miss entry: OpenFlow 1.3 drops the packet.
-			x.tracef("table %d: no match: drop", id)
 			return
 		}
-		x.tracef("table %d: priority %d cookie %#x %s", id, r.Priority, r.Cookie, formatMatchShort(&r.Match))
 		x.rules = append(x.rules, r)
 		next, ok := x.runInstructions(r)
 		if !ok {
@@ -173,6 +173,12 @@ func (x *xlate) runInstructions(r *Rule) (int, bool) {
 			a.next = int(in.TableID)
 		}
 	}
+	if x.tracing() && len(r.Instructions) == 0 {
+		x.trace.add(traceAction, "drop")
+	}
+	if meter != 0 {
+		x.traceInstruction(&ofp.InstrMeter{MeterID: meter})
+	}
 	if meter != 0 && !x.meter(meter) {
 		return 0, false
 	}
@@ -187,13 +193,23 @@ func (x *xlate) runInstructions(r *Rule) (int, bool) {
 // the next table (-1: end of pipeline).
 func (x *xlate) finishApply(a *afterApply) int {
 	if a.clearSet {
+		x.traceInstruction(&ofp.InstrClearActions{})
+		x.traceActionSet("was")
 		x.actionSet = x.actionSet[:0]
 	}
 	for _, w := range a.write {
 		x.writeAction(w)
 	}
+	if len(a.write) > 0 {
+		x.traceInstruction(&ofp.InstrWriteActions{Actions: a.write})
+		x.traceActionSet("is")
+	}
 	if md := a.metadata; md != nil {
+		x.traceInstruction(md)
 		x.metadata = x.metadata&^md.Mask | md.Metadata&md.Mask
+	}
+	if a.next >= 0 {
+		x.traceInstruction(&ofp.InstrGotoTable{TableID: uint8(a.next)})
 	}
 	return a.next
 }
@@ -269,7 +285,7 @@ func (x *xlate) executeActionSet() {
 	if hasGroup {
 		set = slices.DeleteFunc(set, func(a ofp.Action) bool { _, ok := a.(*ofp.ActionOutput); return ok })
 	}
-	x.tracef("action set: %s", formatActions(set))
+	defer x.traceExecuteActionSet()()
 	x.actionSet = x.actionSet[:0]
 	x.where = frozenInActionSet
 	x.doActions(set, nil, ofp.TableAll)
@@ -290,6 +306,7 @@ func (x *xlate) doActions(acts []ofp.Action, r *Rule, tableID uint8) bool {
 		if x.frozen {
 			return false
 		}
+		x.traceAction(a)
 		switch a := a.(type) {
 		case *ofp.ActionOutput:
 			x.output(a.Port, a.MaxLen, r, tableID)
@@ -378,16 +395,16 @@ func (x *xlate) output(port uint32, maxLen uint16, r *Rule, tableID uint8) {
 // explicit IN_PORT) or forwarding to it is disabled.
 func (x *xlate) outputPort(port uint32, allowInPort bool) {
 	if port == x.inPort && !allowInPort {
-		x.tracef("output:%d is the input port: skipped", port)
+		x.traceWarn("skipping output to input port")
 		return
 	}
 	p := x.br.ports[port]
 	if p == nil {
-		x.tracef("output:%d: no such port", port)
+		x.traceWarn("Nonexistent output port")
 		return
 	}
 	if p.config&(ofp.PortConfigNoFwd|ofp.PortConfigDown) != 0 {
-		x.tracef("output:%d: port has no_fwd or is down", port)
+		x.tracef("port %d has no_fwd or is down, skipping output", port)
 		return
 	}
 	x.acts = append(x.acts, datapath.Output(port))
@@ -563,7 +580,7 @@ func (x *xlate) decNwTTL(r *Rule, tableID uint8) bool {
 }
 
 func (x *xlate) invalidTTL(r *Rule, tableID uint8) {
-	x.tracef("TTL expired")
+	x.traceWarn("decrement TTL exception")
 	if x.br.invalidTTLToController() {
 		x.controller(ofp.ReasonInvalidTTL, x.br.missSendLen(), r, tableID)
 	}

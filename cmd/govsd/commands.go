@@ -78,6 +78,7 @@ func (d *daemon) registerCommands() {
 		}
 		return br.FDBShow(), nil
 	})
+	c.register("ofproto/trace", "[BRIDGE] FLOW", 1, 3, d.ofprotoTrace)
 	c.register("coverage/show", "", 0, 0, func([]string) (string, error) {
 		return ofproto.CoverageShow(), nil
 	})
@@ -86,6 +87,20 @@ func (d *daemon) registerCommands() {
 	c.register("vlog/reopen", "", 0, 0, func([]string) (string, error) {
 		return "", nil // govsd logs to stderr: nothing to reopen
 	})
+}
+
+// ofprotoTrace implements `ofproto/trace [BRIDGE] FLOW`: with one bridge
+// the bridge may be left out. Options and packets (-generate, a hex
+// packet) are refused: a govs trace never has side effects.
+func (d *daemon) ofprotoTrace(args []string) (string, error) {
+	if len(args) == 3 || (len(args) == 2 && strings.HasPrefix(args[1], "-")) {
+		return "", fmt.Errorf("%s: govs traces a flow without side effects; packets and -generate are not supported", args[len(args)-1])
+	}
+	br, err := d.bridge(args[:len(args)-1])
+	if err != nil {
+		return "", err
+	}
+	return br.Trace(args[len(args)-1])
 }
 
 // dropOptions removes "-m", "--names" and other options that Open vSwitch
