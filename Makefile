@@ -2,7 +2,9 @@
 #
 #   make run     build govsd and run it on config.toml (creates the lab; Ctrl-C stops it)
 #   make test    everything: format, vet, unit and race tests, short fuzz runs, end-to-end tests
-#   make bench   Go benchmarks of the hot path
+#   make bench   Go benchmarks of the hot path, then (as root) the netns
+#                comparison with Open vSwitch and the null forwarder
+#                (bench-go, bench-netns)
 #
 # `run` and `test` install the Debian packages they need when they are
 # missing (as root, with apt-get): see DEPS_RUN and DEPS_TEST.
@@ -14,7 +16,7 @@ FUZZTIME  ?= 20s
 DEPS_RUN  := iproute2 ethtool
 DEPS_TEST := $(DEPS_RUN) openvswitch-common python3-os-ken iputils-ping
 
-.PHONY: all build run test unit fuzz e2e lint bench deps-run deps-test clean
+.PHONY: all build run test unit fuzz e2e lint bench bench-go bench-netns deps-run deps-test clean
 
 all: build
 
@@ -44,8 +46,35 @@ fuzz:
 e2e:
 	$(GO) test -count=1 -v ./e2e/
 
-bench:
+bench: bench-go bench-netns
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./datapath/ ./vport/ ./ofproto/...
+
+# The netns comparison (needs root): govsd as a peer of ../shared/perf's
+# peers.sh beside Open vSwitch (userspace datapath, and with userspace TSO)
+# and the AF_PACKET null forwarder, in one run; results in a new temporary
+# directory, then the table and govs' ratios to its peers from that run.
+# PERF_ARGS and PERF_PEERS override the run (peers.sh -h lists the options).
+# govsd runs without the inactivity probe: deleting the flow-setup test's
+# 50 000 rules at the end of each round takes govsd longer than the probe
+# allows, and it would drop ovs-ofctl's connection (and end the run).
+PERF       ?= ../shared/perf
+PERF_PEERS ?= govs-flows ovs-flows ovs-flows-tso nullfwd
+PERF_ARGS  ?= -r 3 -d 4 -T -f 50000
+DEPS_BENCH := $(DEPS_RUN) openvswitch-switch netsniff-ng iperf3 iputils-ping python3
+
+bench-netns:
+	@[ "$$(id -u)" = 0 ] || { echo "bench-netns: needs root (network namespaces); make bench-go runs the Go benchmarks alone" >&2; exit 1; }
+	@./.ci/ensure-packages $(DEPS_BENCH)
+	$(GO) build -o $(BIN)/govsd ./cmd/govsd
+	cd $(PERF)/nullfwd && $(GO) build -o $(CURDIR)/$(BIN)/nullfwd .
+	@out=$$(mktemp -d "$${TMPDIR:-/tmp}/govs-bench.XXXXXX") && \
+	  echo "bench-netns: results in $$out (load: $$(cut -d' ' -f1-3 /proc/loadavg))" && \
+	  GOVSD_BIN=$(CURDIR)/$(BIN)/govsd NULLFWD_BIN=$(CURDIR)/$(BIN)/nullfwd \
+	  GOVS_EXTRA_CONFIG='probe_interval = "0"' \
+	    $(PERF)/peers.sh -o "$$out" -p "$(PERF_PEERS)" $(PERF_ARGS) && \
+	  echo && python3 bench/ratios.py "$$out/raw.tsv" && echo "results: $$out"
 
 # Install missing Debian packages (only what is missing; needs root).
 deps-run:
