@@ -4,8 +4,11 @@
 //	govs [-t SOCKET] COMMAND [ARG...]
 //
 // e.g. `govs dpctl/show`, `govs fdb/show br0`, `govs show`, `govs version`,
-// `govs list-commands`. The socket defaults to $GOVS_RUNDIR/govsd.ctl, or
-// /run/govs/govsd.ctl.
+// `govs list-commands`, `govs ofproto/trace br0 in_port=1,tcp`. The socket
+// defaults to $GOVS_RUNDIR/govsd.ctl, or /run/govs/govsd.ctl.
+//
+// `govs ofctl COMMAND SWITCH [ARG...]` speaks OpenFlow 1.3 to a bridge
+// instead, with ovs-ofctl's commands, syntax and output (see ofctl.go).
 package main
 
 import (
@@ -32,7 +35,9 @@ func realMain(args []string) int {
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: govs [-t SOCKET] COMMAND [ARG...]\n"+
-			"Sends COMMAND to govsd; `govs list-commands` lists them.\n")
+			"       govs ofctl [OPTIONS] COMMAND SWITCH [ARG...]\n"+
+			"Sends COMMAND to govsd; `govs list-commands` lists them.\n"+
+			"`govs ofctl --help` lists the OpenFlow commands (ovs-ofctl's).\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -41,6 +46,9 @@ func realMain(args []string) int {
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return 2
+	}
+	if fs.Arg(0) == "ofctl" {
+		return runOfctl(fs.Args()[1:], rundir, os.Stdout, os.Stderr)
 	}
 	result, err := call(*target, fs.Arg(0), fs.Args()[1:], *timeout)
 	if err != nil {
