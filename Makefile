@@ -42,6 +42,7 @@ unit:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./ofproto/ofp/
 	$(GO) test -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME) ./datapath/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFlow$$' -fuzztime $(FUZZTIME) ./ofproto/ofctl/
 
 e2e:
 	$(GO) test -count=1 -v ./e2e/
