@@ -146,6 +146,7 @@ func formatMAC(mac uint64) string {
 // normal translates the NORMAL action: forward like a MAC-learning switch
 // on the packet's VLAN, learning its source address.
 func (x *xlate) normal() {
+	x.usedNormal = true
 	datapath.FieldEthSrc.Exact(&x.wc)
 	datapath.FieldEthDst.Exact(&x.wc)
 	datapath.FieldVlanTCI.Or(&x.wc, 0x1fff)

@@ -57,7 +57,7 @@ func (cs *changeSet) affects(f *datapath.Flow, xo *xout) bool {
 	if cs.all {
 		return true
 	}
-	if cs.normal && len(xo.macs) > 0 {
+	if cs.normal && xo.normal {
 		return true
 	}
 	for _, r := range xo.rules {
@@ -114,7 +114,7 @@ func (br *Bridge) revalidateLocked(cs *changeSet) {
 		br.pushFlowStats(xo, f.Stats(), now)
 		res, ok := br.retranslate(&f.Key)
 		switch {
-		case !ok || !res.mask.Subset(&f.Mask):
+		case !ok || !res.mask.Subset(&f.Mask) || br.macsStale(xo):
 			br.dp.FlowDel(f)
 			changed = true
 		default:
@@ -123,7 +123,7 @@ func (br *Bridge) revalidateLocked(cs *changeSet) {
 				changed = true
 			}
 			xo.rules, xo.lookups, xo.matches, xo.lookupFlows = res.rules, res.lookups, res.matches, res.lookupFlows
-			xo.counters, xo.macs = res.counters, res.macs
+			xo.counters, xo.macs, xo.normal = res.counters, res.macs, res.normal
 		}
 		return true
 	})
@@ -131,6 +131,21 @@ func (br *Bridge) revalidateLocked(cs *changeSet) {
 	if changed {
 		br.dp.Synchronize()
 	}
+}
+
+// macsStale reports whether a megaflow's packets would change the MAC
+// learning table: a source address that NORMAL learned from them is now
+// learned on another port (it moved, and the megaflow's packets would
+// move it back) or has gone. The datapath cannot learn, so such a
+// megaflow must go: the next packet's upcall learns, as every packet
+// whose learning changes the table must.
+func (br *Bridge) macsStale(xo *xout) bool {
+	for _, m := range xo.macs {
+		if port, ok := br.macs.lookup(m.vlan, m.mac); !ok || port != xo.inPort {
+			return true
+		}
+	}
+	return false
 }
 
 // retranslate translates a megaflow's masked key again, without side

@@ -20,6 +20,7 @@ type xout struct {
 	matches     []bool
 	lookupFlows []*datapath.Key // the flow each lookup saw, nil when it was the packet's key
 	macs        []macKey        // source addresses learned by NORMAL, kept alive by hits
+	normal      bool            // NORMAL ran: revalidate when the MAC table changes
 	counters    []*counter      // groups, buckets, meters the translation passed
 	inPort      uint32
 
@@ -56,7 +57,7 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 	res := x.result()
 	now := time.Now()
 	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, lookupFlows: res.lookupFlows,
-		macs: res.macs, counters: res.counters, inPort: u.InPort}
+		macs: res.macs, normal: res.normal, counters: res.counters, inPort: u.InPort}
 	br.creditTranslation(xo, 1, uint64(u.TotalLen), now)
 	f, err := br.dp.FlowPut(&u.Key, &res.mask, res.acts, xo)
 	if err == nil && br.version.Load() != v {

@@ -42,6 +42,7 @@ type xlate struct {
 	work          int
 	macMoved      bool       // learning changed the MAC table
 	normalLearned []macKey   // source addresses NORMAL learned from
+	usedNormal    bool       // the NORMAL action ran: the result depends on the MAC table
 	packetOut     bool       // translating a PACKET_OUT (OFPP_TABLE allowed)
 	counters      []*counter // groups, buckets, meters passed
 
@@ -65,6 +66,7 @@ type xlateResult struct {
 	lookupFlows []*datapath.Key
 	counters    []*counter
 	macs        []macKey
+	normal      bool // NORMAL ran
 }
 
 // newXlate prepares the translation of a packet with key. learn lets the
@@ -104,7 +106,7 @@ func (x *xlate) result() xlateResult {
 	// the datapath key.
 	mask[datapath.WordMetadata] = 0
 	return xlateResult{acts: x.acts, mask: mask, rules: x.rules, lookups: x.lookups, matches: x.matches,
-		lookupFlows: x.lookupFlows, counters: x.counters, macs: x.normalLearned}
+		lookupFlows: x.lookupFlows, counters: x.counters, macs: x.normalLearned, normal: x.usedNormal}
 }
 
 // runTable looks the flow up in table id and runs the matching rule's
@@ -465,6 +467,11 @@ func decodePacketInData(b []byte) (packetInData, bool) {
 
 // controller sends the packet, as modified so far, to the controllers.
 func (x *xlate) controller(reason uint8, maxLen uint16, r *Rule, tableID uint8) {
+	if tableID == ofp.TableAll && len(x.lookups) > 0 {
+		// From the action set or a group bucket: the table last looked
+		// up (OpenFlow 1.3.5 section 7.4.1), as Open vSwitch reports.
+		tableID = x.lookups[len(x.lookups)-1]
+	}
 	d := packetInData{reason: reason, tableID: tableID, maxLen: maxLen, metadata: x.metadata,
 		tunID: datapath.FieldTunID.Get(&x.flow)}
 	if r != nil {
@@ -510,6 +517,7 @@ func (x *xlate) setField(o *ofp.OXM) {
 		mp.dp.Set(&x.flow, v)
 		return
 	case ofp.OXMVlanVID:
+		datapath.FieldVlanTCI.Or(&x.wc, datapath.VlanCFI) // whether there is a tag decides
 		if datapath.FieldVlanTCI.Get(&x.flow)&datapath.VlanCFI == 0 {
 			x.tracef("set vlan_vid on untagged packet: ignored")
 			return
@@ -517,6 +525,7 @@ func (x *xlate) setField(o *ofp.OXM) {
 		v &= 0x0fff
 		m = 0x0fff
 	case ofp.OXMVlanPCP:
+		datapath.FieldVlanTCI.Or(&x.wc, datapath.VlanCFI)
 		if datapath.FieldVlanTCI.Get(&x.flow)&datapath.VlanCFI == 0 {
 			return
 		}
@@ -542,6 +551,12 @@ func (x *xlate) pushVLAN(tpid uint16) {
 }
 
 func (x *xlate) popVLAN() {
+	// The inner tag, a part of the packet the megaflow may not match yet,
+	// becomes the outer one that later lookups read: match it whole.
+	datapath.FieldVlanTCI.Or(&x.wc, datapath.VlanCFI)
+	if datapath.FieldVlanTCI.Get(&x.flow)&datapath.VlanCFI != 0 {
+		datapath.FieldVlan2TCI.Exact(&x.wc)
+	}
 	x.acts = append(x.acts, datapath.Action{Type: datapath.ActPopVLAN})
 	datapath.FieldVlanTCI.Set(&x.flow, datapath.FieldVlan2TCI.Get(&x.flow))
 	datapath.FieldVlan2TCI.Set(&x.flow, 0)
