@@ -113,6 +113,7 @@ type dpPort struct {
 	no      uint32
 	port    vport.Port
 	poller  vport.Poller // nil: served by a dedicated worker's blocking Recv
+	costly  bool         // poller's TryRecv is a system call (vport.CostlyPoller)
 	offload bool         // Send takes packets with offload state (vport.OffloadSender)
 	worker  *worker
 
@@ -186,6 +187,9 @@ func (dp *Datapath) AddPort(no uint32, p vport.Port) error {
 	}
 	if pl, ok := p.(vport.Poller); ok && len(dp.pollers) > 0 {
 		dport.poller = pl
+		if c, ok := p.(vport.CostlyPoller); ok {
+			dport.costly = c.TryRecvCostly()
+		}
 		w := dp.pollers[0]
 		for _, c := range dp.pollers[1:] {
 			if c.nports.Load() < w.nports.Load() {

@@ -28,7 +28,8 @@ type worker struct {
 	dp *Datapath
 
 	ports     []*dpPort // the ports polled (polling worker)
-	dedicated *dpPort   // the one port (dedicated worker)
+	backoff   []portBackoff
+	dedicated *dpPort // the one port (dedicated worker)
 	ps        *vport.PollSet
 
 	ctlMu      sync.Mutex
@@ -54,6 +55,17 @@ type worker struct {
 	epoch atomic.Uint64
 	done  chan struct{}
 }
+
+// portBackoff is how a polling worker skips a costly port that keeps
+// coming up empty (see pollRound).
+type portBackoff struct {
+	empty uint8 // consecutive empty tries, up to maxBackoffShift
+	wait  uint8 // rounds to skip before the next try
+}
+
+// maxBackoffShift bounds the skipping: a costly empty port is still tried
+// every 16th round while the worker is busy.
+const maxBackoffShift = 4
 
 // flowGroup is the packets of one batch that hit one megaflow: a list
 // through worker.next from first to last.
@@ -185,11 +197,13 @@ func (w *worker) runPolling() {
 				return
 			}
 			gone = gone[:0]
+			w.backoff = w.backoff[:0]
 		}
 		for len(gone) < len(w.ports) {
 			gone = append(gone, false)
+			w.backoff = append(w.backoff, portBackoff{})
 		}
-		got := w.pollRound(gone)
+		got := w.pollRound(gone, false)
 		if w.ub.since > 0 {
 			// Misses were queued: let the upcall handlers run now rather
 			// than when the scheduler preempts us (with one P, up to
@@ -211,7 +225,7 @@ func (w *worker) runPolling() {
 			}
 			w.ps.Add(fd)
 		}
-		if w.pollRound(gone) > 0 || w.ctlPending.Load() {
+		if w.pollRound(gone, true) > 0 || w.ctlPending.Load() {
 			continue
 		}
 		if _, err := w.ps.Wait(-1); err != nil {
@@ -222,19 +236,35 @@ func (w *worker) runPolling() {
 			if w.ps.Failed(i) {
 				p.poller.PollError()
 			}
+			w.backoff[i].wait = 0 // it may be what woke us
 		}
 	}
 }
 
 // pollRound receives one batch from each port that has frames and
-// processes it; it returns how many packets it received.
-func (w *worker) pollRound(gone []bool) int {
+// processes it; it returns how many packets it received. A costly port
+// (vport.CostlyPoller) that keeps coming up empty is tried only every
+// 2nd, 4th, ... 16th round, unless all is set.
+func (w *worker) pollRound(gone []bool, all bool) int {
 	got := 0
 	for i, p := range w.ports {
 		if gone[i] {
 			continue
 		}
+		b := &w.backoff[i]
+		if p.costly && !all && b.wait > 0 {
+			b.wait--
+			continue
+		}
 		n, err := p.poller.TryRecv(w.pkts[:])
+		if p.costly {
+			if n == 0 {
+				b.empty = min(b.empty+1, maxBackoffShift)
+				b.wait = 1<<b.empty - 1
+			} else {
+				b.empty, b.wait = 0, 0
+			}
+		}
 		if err != nil {
 			if errors.Is(err, vport.ErrClosed) {
 				gone[i] = true

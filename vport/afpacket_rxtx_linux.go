@@ -96,6 +96,10 @@ func (p *AFPacketPort) TryRecv(pkts []*Packet) (int, error) {
 	return n, err
 }
 
+// TryRecvCostly reports whether TryRecv makes a system call (RxMmsg)
+// rather than reading the receive ring.
+func (p *AFPacketPort) TryRecvCostly() bool { return p.opts.RxMode == RxMmsg }
+
 func (p *AFPacketPort) pollErrorLocked() {
 	e, err := unix.GetsockoptInt(p.fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err == nil && (unix.Errno(e) == unix.ENODEV || unix.Errno(e) == unix.ENXIO) {

@@ -143,3 +143,12 @@ type Poller interface {
 type OffloadSender interface {
 	SendsOffloads() bool
 }
+
+// CostlyPoller is implemented by Pollers whose TryRecv makes a system call
+// even when no frame is waiting (a tap, recvmmsg), unlike a receive ring,
+// which is read from memory. A worker busy with other ports tries such a
+// port less often while it stays empty; it still sleeps on its descriptor
+// when idle, so an idle switch answers it at once.
+type CostlyPoller interface {
+	TryRecvCostly() bool
+}

@@ -184,6 +184,9 @@ func (p *InternalPort) Recv(pkts []*Packet) (int, error) { return p.recv(pkts, f
 // stack has sent nothing.
 func (p *InternalPort) TryRecv(pkts []*Packet) (int, error) { return p.recv(pkts, true) }
 
+// TryRecvCostly reports that TryRecv reads the tap (a system call).
+func (p *InternalPort) TryRecvCostly() bool { return true }
+
 // PrepareWait returns the tap's descriptor, which polls readable when the
 // host stack has sent frames (-1 after Close).
 func (p *InternalPort) PrepareWait() int {
