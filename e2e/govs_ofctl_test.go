@@ -146,6 +146,14 @@ func TestGovsOfctl(t *testing.T) {
 		t.Errorf("add-flow to a missing group: %q", errOut)
 	}
 
+	// packet-out: the frame reaches h3.
+	before := s.rxPackets(2)
+	frame := "ffffffffffff020000000001080045000020000100004011f9630a0000010a000002003500350008000000000000000000000000000000"
+	mustGovsOfctl(s, "packet-out", "in_port=controller packet="+frame+" actions=output:3")
+	if !waitFor(5*time.Second, func() bool { return s.rxPackets(2) > before }) {
+		t.Error("govs ofctl packet-out did not reach h3")
+	}
+
 	// Targets: unix:PATH, and the bridge name through GOVS_RUNDIR.
 	out, err := exec.Command(govsBin, "ofctl", "dump-desc", "unix:"+s.mgmt()).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OFPST_DESC reply (OF1.3)") {

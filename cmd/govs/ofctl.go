@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +109,13 @@ var ofctlCommands = []ofctlCommand{
 	{"meter-features", "", 0, 0, func(c *ofctl.Client, o *ofctlOpts, _ []string) error {
 		return printTransacts(c, o, mp(&ofp.MeterFeaturesRequest{}))
 	}},
+	{"packet-out", "in_port=PORT packet=HEX actions=ACTIONS", 1, 3, func(c *ofctl.Client, o *ofctlOpts, args []string) error {
+		po, err := parsePacketOut(strings.Join(args, " "))
+		if err != nil {
+			return err
+		}
+		return sendMods(c, []ofp.Message{po})
+	}},
 	{"add-meter", "METER", 1, 1, meterMod(ofp.MeterAdd)},
 	{"mod-meter", "METER", 1, 1, meterMod(ofp.MeterModify)},
 	{"del-meters", "[METER]", 0, 1, meterMod(ofp.MeterDelete)},
@@ -202,6 +210,44 @@ func meterMod(cmd uint16) func(c *ofctl.Client, o *ofctlOpts, args []string) err
 		}
 		return sendMods(c, []ofp.Message{mm})
 	}
+}
+
+// parsePacketOut reads ovs-ofctl's packet-out syntax: in_port=PORT (CONTROLLER
+// if left out), packet=HEX (the frame), then actions=ACTIONS to the end.
+func parsePacketOut(s string) (*ofp.PacketOut, error) {
+	po := &ofp.PacketOut{BufferID: ofp.NoBuffer, InPort: ofp.PortController}
+	i := strings.Index(s, "actions=")
+	if i < 0 {
+		return nil, errors.New("expected actions=ACTIONS at the end")
+	}
+	for _, item := range strings.FieldsFunc(s[:i], func(r rune) bool { return r == ',' || r == ' ' }) {
+		k, v, _ := strings.Cut(item, "=")
+		switch k {
+		case "in_port":
+			p, err := ofctl.ParsePort(v)
+			if err != nil {
+				return nil, fmt.Errorf("in_port: %w", err)
+			}
+			po.InPort = p
+		case "packet":
+			b, err := hex.DecodeString(v)
+			if err != nil {
+				return nil, fmt.Errorf("packet=%s: expected the frame in hexadecimal: %w", v, err)
+			}
+			po.Data = b
+		default:
+			return nil, fmt.Errorf("unknown packet-out field %q (expected in_port, packet or actions)", k)
+		}
+	}
+	if len(po.Data) == 0 {
+		return nil, errors.New("expected packet=HEX, the frame to send")
+	}
+	acts, err := ofctl.ParseActions(s[i+len("actions="):], &ofp.Match{})
+	if err != nil {
+		return nil, fmt.Errorf("actions: %w", err)
+	}
+	po.Actions = acts
+	return po, nil
 }
 
 // withFile parses a file ("-" is standard input).
