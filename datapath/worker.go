@@ -379,10 +379,8 @@ func (w *worker) process(in *dpPort, n int) {
 		i := int(w.misses[j])
 		w.miss(w.pkts[i], &w.keys[i], w.hashes[i], inPort)
 	}
-	if nmiss > 0 {
-		dp.upcalls.flushBatch(&w.ub)
-	}
-	ex.flush()
+	// Count before queueing the upcalls and sending: whoever sees a packet
+	// out sees it counted.
 	hit := uint64(n - nmiss)
 	if hit != 0 {
 		dp.stats.hit.Add(hit)
@@ -396,6 +394,10 @@ func (w *worker) process(in *dpPort, n int) {
 	if maskHit != 0 {
 		dp.stats.maskHit.Add(maskHit)
 	}
+	if nmiss > 0 {
+		dp.upcalls.flushBatch(&w.ub)
+	}
+	ex.flush()
 }
 
 // executeGroup runs a megaflow's actions on the packets of one group. An
