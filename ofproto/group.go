@@ -377,7 +377,7 @@ func ruleUsesGroup(r *Rule, id uint32) bool {
 func (br *Bridge) xlateGroup(x *xlate, id uint32) {
 	g := br.groups[id]
 	if g == nil {
-		x.tracef("group:%d does not exist: drop", id)
+		x.traceWarn("output to nonexistent group %d", id)
 		return
 	}
 	x.work++
@@ -388,31 +388,29 @@ func (br *Bridge) xlateGroup(x *xlate, id uint32) {
 	x.count(&g.stats)
 	switch g.typ {
 	case ofp.GroupTypeAll:
-		x.tracef("group:%d all: %d buckets", id, len(g.buckets))
 		for i := range g.buckets {
 			br.xlateBucket(x, g, i)
 		}
 	case ofp.GroupTypeIndirect:
-		x.tracef("group:%d indirect", id)
 		if len(g.buckets) > 0 {
 			br.xlateBucket(x, g, 0)
 		}
 	case ofp.GroupTypeSelect:
 		if i := br.selectBucket(x, g); i >= 0 {
-			x.tracef("group:%d select: bucket %d", id, i)
+			x.tracef("using bucket %d", i)
 			br.xlateBucket(x, g, i)
 		} else {
-			x.tracef("group:%d select: no live bucket: drop", id)
+			x.tracef("no live bucket")
 		}
 	case ofp.GroupTypeFastFailover:
 		for i := range g.buckets {
 			if br.bucketLive(&g.buckets[i].Bucket, 0) {
-				x.tracef("group:%d fast failover: bucket %d", id, i)
+				x.tracef("using bucket %d", i)
 				br.xlateBucket(x, g, i)
 				return
 			}
 		}
-		x.tracef("group:%d fast failover: no live bucket: drop", id)
+		x.tracef("no live bucket")
 	}
 }
 

@@ -108,7 +108,6 @@ bridge("br0")
 -------------
  0. in_port=1, priority 10
     group:1
-     -> group:1 all: 2 buckets
     bucket 0
             output:2
     bucket 1
@@ -118,6 +117,33 @@ bridge("br0")
 Final flow: unchanged
 Megaflow: recirc_id=0,eth,in_port=1,dl_type=0x0000
 Datapath actions: 2,clone(set(eth(dst=00:00:00:00:00:09)),3)
+`,
+	},
+	{
+		name: "select and fast failover groups, controller",
+		groups: []string{"group_id=2,type=select,bucket=weight:10,output:2,bucket=weight:20,output:3",
+			"group_id=3,type=fast_failover,bucket=watch_port:2,output:2,bucket=watch_port:3,output:3"},
+		flows: []string{"priority=10,in_port=1,actions=group:2,group:3,CONTROLLER:128"},
+		flow:  "in_port=1,udp,nw_src=198.18.0.1,nw_dst=198.18.0.2,udp_src=1000,udp_dst=2000",
+		want: `Flow: udp,in_port=1,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=198.18.0.1,nw_dst=198.18.0.2,nw_tos=0,nw_ecn=0,nw_ttl=0,nw_frag=no,tp_src=1000,tp_dst=2000
+
+bridge("br0")
+-------------
+ 0. in_port=1, priority 10
+    group:2
+     -> using bucket 1
+    bucket 1
+            output:3
+    group:3
+     -> using bucket 0
+    bucket 0
+            output:2
+    CONTROLLER:128
+     -> packet-in to the controllers (reason action, max_len 128)
+
+Final flow: unchanged
+Megaflow: recirc_id=0,eth,udp,in_port=1,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=198.18.0.1,nw_dst=198.18.0.2,tp_src=1000,tp_dst=2000
+Datapath actions: 3,2,userspace(pid=0,userdata(0101000080000000000000000000000000000000000000000000000000),max_len=128)
 `,
 	},
 	{

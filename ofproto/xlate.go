@@ -486,7 +486,10 @@ func (x *xlate) controller(reason uint8, maxLen uint16, r *Rule, tableID uint8) 
 			a.MaxLen = 1 // keep the upcall; the handler sends no data
 		}
 	}
-	x.tracef("controller(reason=%d,max_len=%d)", reason, maxLen)
+	if x.tracing() {
+		x.tracef("packet-in to the controllers (reason %s, max_len %d)",
+			map[uint8]string{ofp.ReasonNoMatch: "no_match", ofp.ReasonAction: "action", ofp.ReasonInvalidTTL: "invalid_ttl"}[reason], maxLen)
+	}
 	x.acts = append(x.acts, a)
 }
 
