@@ -254,7 +254,7 @@ func (x *xlate) recircID(st *frozenState) uint32 {
 // ---- the command ----
 
 // Trace runs ofproto/trace: it translates a packet with the fields of flow
-// (ovs-ofctl match syntax, plus nw_ttl, nw_frag and tcp_flags; fields not
+// (ovs-ofctl match syntax, plus nw_ttl, mpls_ttl, nw_frag and tcp_flags; fields not
 // given are zero) through the bridge's pipeline without side effects and
 // describes the walk as Open vSwitch does: the flow, each table's matching
 // rule and what its actions did, the final flow, the megaflow that the
@@ -295,6 +295,11 @@ var traceOnlyFields = map[string]func(k *datapath.Key, v string) error{
 	"nw_ttl": func(k *datapath.Key, v string) error {
 		n, err := parseTraceUint(v, 8)
 		datapath.FieldNwTTL.Set(k, n)
+		return err
+	},
+	"mpls_ttl": func(k *datapath.Key, v string) error {
+		n, err := parseTraceUint(v, 8)
+		datapath.FieldMPLSLSE.SetMasked(k, n, 0xff)
 		return err
 	},
 	"tcp_flags": func(k *datapath.Key, v string) error {

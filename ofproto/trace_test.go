@@ -177,7 +177,7 @@ bridge("br0")
 -------------
  0. ip,in_port=3, priority 10
     dec_ttl
-     >> decrement TTL exception
+     >> IPv4 decrement TTL exception
 
 Final flow: unchanged
 Megaflow: recirc_id=0,eth,ip,in_port=3,nw_ttl=1

@@ -598,7 +598,10 @@ func (x *xlate) decNwTTL(r *Rule, tableID uint8) bool {
 }
 
 func (x *xlate) invalidTTL(r *Rule, tableID uint8) {
-	x.traceWarn("decrement TTL exception")
+	if x.tracing() {
+		kind := map[uint64]string{0x0800: "IPv4", 0x86dd: "IPv6", 0x8847: "MPLS", 0x8848: "MPLS"}[datapath.FieldEthType.Get(&x.flow)]
+		x.traceWarn("%s decrement TTL exception", kind)
+	}
 	if x.br.invalidTTLToController() {
 		x.controller(ofp.ReasonInvalidTTL, x.br.missSendLen(), r, tableID)
 	}
