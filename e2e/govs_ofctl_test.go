@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,6 +164,24 @@ func TestGovsOfctl(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOVS_RUNDIR="+s.rundir)
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "DP Description: "+s.bridge) {
 		t.Errorf("govs ofctl dump-desc BRIDGE with GOVS_RUNDIR: %v\n%s", err, out)
+	}
+
+	// A dump too big for one message comes in parts (REPLY_MORE), printed
+	// part by part as ovs-ofctl prints them.
+	var many strings.Builder
+	for i := 0; i < 1500; i++ {
+		fmt.Fprintf(&many, "table=5,priority=%d,udp,nw_src=198.18.%d.%d,tp_dst=%d,actions=output:%d\n", i, i/250, i%250, 1000+i, 1+i%3)
+	}
+	if err := os.WriteFile(flows, []byte(many.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustGovsOfctl(s, "add-flows", flows)
+	govs := mustGovsOfctl(s, "dump-flows", "table=5")
+	if n := strings.Count(govs, "flags=[more]"); n == 0 || strings.Count(govs, " cookie=") != 1500 {
+		t.Errorf("dump of 1500 flows: %d parts with more, %d flows", n, strings.Count(govs, " cookie="))
+	}
+	if g, o := normalizeOfctl(govs), normalizeOfctl(s.ofctl("dump-flows", "table=5")); g != o {
+		t.Errorf("dump of 1500 flows differs from ovs-ofctl's (%d and %d bytes)", len(g), len(o))
 	}
 
 	// del-flows and del-groups and del-meters without arguments empty the
