@@ -254,18 +254,19 @@ func (x *xlate) recircID(st *frozenState) uint32 {
 // ---- the command ----
 
 // Trace runs ofproto/trace: it translates a packet with the fields of flow
-// (ovs-ofctl match syntax, plus nw_ttl, mpls_ttl, nw_frag and tcp_flags; fields not
-// given are zero) through the bridge's pipeline without side effects and
+// (ovs-ofctl match syntax, plus nw_ttl, mpls_ttl, nw_frag and tcp_flags, and
+// in_port may name a port; fields not given are zero) through the bridge's pipeline without side effects and
 // describes the walk as Open vSwitch does: the flow, each table's matching
 // rule and what its actions did, the final flow, the megaflow that the
 // translation would install and its datapath actions.
 func (br *Bridge) Trace(flow string) (string, error) {
-	key, err := ParseTraceFlow(flow)
+	br.mu.RLock()
+	key, err := parseTraceFlow(flow, br.portNumberLocked)
 	if err != nil {
+		br.mu.RUnlock()
 		return "", err
 	}
 	tr := newTraceLog()
-	br.mu.RLock()
 	leave := tr.enter(traceBridge, fmt.Sprintf("bridge(%q)", br.cfg.Name))
 	x := br.newXlate(&key, false, tr)
 	x.run()
@@ -350,28 +351,60 @@ func parseTraceTCPFlags(v string) (uint64, error) {
 	return n, nil
 }
 
+// portNumberLocked returns the number of the port named name. br.mu is
+// held.
+func (br *Bridge) portNumberLocked(name string) (uint32, bool) {
+	for no, p := range br.ports {
+		if p.info.Name == name {
+			return no, true
+		}
+	}
+	return 0, false
+}
+
 // ParseTraceFlow turns a flow in ovs-ofctl syntax into the key of a packet
 // with those fields: what the match sets exactly, zero elsewhere (as
 // Open vSwitch's trace does). Masked fields contribute their masked value.
-func ParseTraceFlow(s string) (datapath.Key, error) {
+func ParseTraceFlow(s string) (datapath.Key, error) { return parseTraceFlow(s, nil) }
+
+// parseTraceFlow is ParseTraceFlow where in_port may also be a port's
+// name, which portNumber resolves.
+func parseTraceFlow(s string, portNumber func(name string) (uint32, bool)) (datapath.Key, error) {
 	var key datapath.Key
 	// Blank out the fields only a trace knows, keeping the columns of the
 	// rest for ParseMatch's errors.
 	rest := []byte(s)
 	type extra struct{ name, value string }
 	var extras []extra
+	inPort := ""
 	for i := 0; i < len(s); {
 		j := i
 		for j < len(s) && s[j] != ',' && s[j] != ' ' && s[j] != '\t' {
 			j++
 		}
-		if name, value, ok := strings.Cut(s[i:j], "="); ok && traceOnlyFields[name] != nil {
-			extras = append(extras, extra{name, value})
+		blank := func() {
 			for k := i; k < j; k++ {
 				rest[k] = ' '
 			}
 		}
+		name, value, ok := strings.Cut(s[i:j], "=")
+		switch {
+		case !ok:
+		case traceOnlyFields[name] != nil:
+			extras = append(extras, extra{name, value})
+			blank()
+		case name == "in_port" && portNumber != nil:
+			if _, err := ofctl.ParsePort(value); err != nil {
+				if no, found := portNumber(value); found {
+					inPort = fmt.Sprint(no) // a port's name: its number goes at the end
+					blank()
+				}
+			}
+		}
 		i = j + 1
+	}
+	if inPort != "" {
+		rest = append(rest, ",in_port="+inPort...)
 	}
 	m, err := ofctl.ParseMatch(string(rest))
 	if err != nil {

@@ -281,6 +281,27 @@ func lineDiff(got, want string) string {
 	return ""
 }
 
+// TestTracePortName checks that a trace's in_port may be a port's name.
+func TestTracePortName(t *testing.T) {
+	tb := newTestBridge(t, 3, FailSecure)
+	c := tb.dial(t)
+	fm, _ := ofctl.ParseFlow("in_port=2,actions=output:1", ofp.FlowAdd)
+	c.send(fm)
+	c.barrier()
+	for _, flow := range []string{"in_port=p2,udp", "udp,in_port=2"} {
+		out, err := tb.br.Trace(flow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out, "Flow: udp,in_port=2,") || !strings.Contains(out, "Datapath actions: 1\n") {
+			t.Errorf("trace %s:\n%s", flow, out)
+		}
+	}
+	if _, err := tb.br.Trace("in_port=nosuchport,udp"); err == nil || !strings.Contains(err.Error(), "nosuchport") {
+		t.Errorf("unknown port name: %v", err)
+	}
+}
+
 // TestTraceFlowParsing checks the flow syntax a trace accepts and its
 // errors.
 func TestTraceFlowParsing(t *testing.T) {
