@@ -96,7 +96,7 @@ func TestGovsOfctl(t *testing.T) {
 	mustGovsOfctl(s, "del-flows", "--strict", "table=1,priority=7,arp")
 
 	for _, c := range [][]string{
-		{"show"}, {"dump-desc"}, {"dump-tables"}, {"dump-ports"}, {"dump-ports", "2"}, {"dump-ports-desc"},
+		{"show"}, {"dump-desc"}, {"dump-tables"}, {"dump-table-features"}, {"dump-ports"}, {"dump-ports", "2"}, {"dump-ports-desc"},
 		{"dump-flows"}, {"dump-flows", "table=1"}, {"dump-flows", "in_port=1,ip"}, {"dump-aggregate"},
 		{"dump-aggregate", "table=1"}, {"dump-groups"}, {"dump-group-stats"}, {"dump-group-stats", "group_id=2"},
 		{"dump-group-features"}, {"dump-meters"}, {"dump-meters", "meter=2"}, {"meter-stats"}, {"meter-features"},

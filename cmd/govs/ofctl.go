@@ -43,6 +43,25 @@ var ofctlCommands = []ofctlCommand{
 	{"dump-tables", "", 0, 0, func(c *ofctl.Client, o *ofctlOpts, _ []string) error {
 		return printTransacts(c, o, mp(&ofp.TableStatsRequest{}))
 	}},
+	{"dump-table-features", "", 0, 0, func(c *ofctl.Client, o *ofctlOpts, _ []string) error {
+		replies, err := c.Transact(mp(&ofp.TableFeaturesRequest{}))
+		if err != nil {
+			return err
+		}
+		var all []ofp.TableFeatures
+		for _, r := range replies {
+			_, m, err := ofp.Decode(r)
+			if err != nil {
+				fmt.Fprint(o.out, ofctl.FormatMessage(r))
+				return err
+			}
+			if tf, ok := m.(*ofp.MultipartReply).Body.(*ofp.TableFeaturesReply); ok {
+				all = append(all, tf.Features...)
+			}
+		}
+		fmt.Fprint(o.out, ofctl.FormatTableFeatures(all))
+		return nil
+	}},
 	{"dump-ports", "[PORT]", 0, 1, func(c *ofctl.Client, o *ofctlOpts, args []string) error {
 		port := ofp.PortAny
 		if len(args) > 0 {

@@ -220,3 +220,14 @@ func (c *Client) SendAll(msgs []ofp.Message) ([]*SwitchError, error) {
 // ParsePort parses a port number or name as ovs-ofctl does (1, LOCAL,
 // CONTROLLER, 65534, ...).
 func ParsePort(s string) (uint32, error) { return parsePort(s) }
+
+// FormatTableFeatures prints table features as ovs-ofctl's
+// dump-table-features does: every table of every reply part as one list,
+// tables equal to the one before as "ditto".
+func FormatTableFeatures(list []ofp.TableFeatures) string {
+	s := strings.TrimPrefix(formatTableFeatures(list), "\n")
+	if s != "" {
+		s += "\n"
+	}
+	return s
+}
