@@ -287,6 +287,9 @@ func (dp *Datapath) FlowFlush() int {
 	return n
 }
 
+// FlowCount returns the number of installed megaflows.
+func (dp *Datapath) FlowCount() int { return int(dp.table.count.Load()) }
+
 // FlowDump calls fn for each installed flow until fn returns false.
 func (dp *Datapath) FlowDump(fn func(*Flow) bool) { dp.table.dump(fn) }
 

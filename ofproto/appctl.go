@@ -105,7 +105,8 @@ func (br *Bridge) PMDStatsClear() {
 
 // UpcallShow prints the megaflow counts in the layout of
 // `ovs-appctl upcall/show`: current, average and maximum over the samples
-// taken every 5 s (CoverageRun), and the limit (0: none).
+// taken every 5 s (CoverageRun), and the flow limit in force; then the
+// process's upcalls and megaflow evictions by reason (flowlimit.go).
 func (br *Bridge) UpcallShow() string {
 	start := time.Now()
 	n := 0
@@ -114,9 +115,10 @@ func (br *Bridge) UpcallShow() string {
 	avg, maxFlows := flowSamples(br, n)
 	var b strings.Builder
 	fmt.Fprintf(&b, "govs@%s:\n", br.cfg.Name)
-	fmt.Fprintf(&b, "  flows         : (current %d) (avg %d) (max %d) (limit 0)\n", n, avg, maxFlows)
+	fmt.Fprintf(&b, "  flows         : (current %d) (avg %d) (max %d) (limit %d)\n", n, avg, maxFlows, br.flowLimit.Load())
 	fmt.Fprintf(&b, "  dump duration : %dms\n", dump.Milliseconds())
 	fmt.Fprintf(&b, "  ufid enabled : false\n")
+	b.WriteString(upcallCounters())
 	return b.String()
 }
 

@@ -44,7 +44,7 @@ func TestAppctlShows(t *testing.T) {
 		t.Errorf("pmd-stats-show:\n%s", out)
 	}
 	CoverageRun(time.Now())
-	if out := br.UpcallShow(); !regexp.MustCompile(`flows         : \(current 0\) \(avg 0\) \(max 0\) \(limit 0\)`).MatchString(out) {
+	if out := br.UpcallShow(); !regexp.MustCompile(`flows         : \(current 0\) \(avg 0\) \(max 0\) \(limit 200000\)\n  dump duration : \d+ms\n  ufid enabled : false\n  upcalls       : \(miss \d+\)`).MatchString(out) {
 		t.Errorf("upcall/show:\n%s", out)
 	}
 	m := br.Metrics()

@@ -81,6 +81,10 @@ type Config struct {
 	// MaxIdle is how long an unused megaflow stays installed (default
 	// 10 s).
 	MaxIdle time.Duration
+	// FlowLimit is the most megaflows the bridge installs (default
+	// 200000); the limit in force adapts below it when revalidation falls
+	// behind (see flowlimit.go).
+	FlowLimit int
 	// Handlers is the number of upcall handler goroutines (default 2).
 	Handlers int
 
@@ -127,6 +131,8 @@ type Bridge struct {
 	recirc  *recircTable
 
 	statsMu sync.Mutex // serialises pushing megaflow stats to rules
+	// flowLimit is the megaflow limit in force (flowlimit.go).
+	flowLimit atomic.Int64
 
 	pmdBase atomic.Pointer[datapath.Stats] // dpif-netdev/pmd-stats-clear baseline
 
@@ -176,6 +182,9 @@ func New(cfg Config) (*Bridge, error) {
 	if cfg.MaxIdle == 0 {
 		cfg.MaxIdle = 10 * time.Second
 	}
+	if cfg.FlowLimit <= 0 {
+		cfg.FlowLimit = defaultFlowLimit
+	}
 	if cfg.Log == nil {
 		cfg.Log = logrus.NewEntry(logrus.StandardLogger())
 	}
@@ -188,6 +197,7 @@ func New(cfg Config) (*Bridge, error) {
 		started: time.Now(),
 		stop:    make(chan struct{}),
 	}
+	br.flowLimit.Store(int64(cfg.FlowLimit))
 	br.swConfig.Store(0)
 	for i := range br.tables {
 		br.tables[i] = &table{id: uint8(i), maxEntries: 1000000}

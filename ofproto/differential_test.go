@@ -15,7 +15,8 @@ package ofproto
 // Flags:
 //
 //	-difftest.seed=N       run seed N only (replays a failure)
-//	-difftest.seeds=N      how many seeds to run (1..N) at most
+//	-difftest.seeds=N      how many seeds to run at most
+//	-difftest.from=N       the first seed to run (default 1)
 //	-difftest.duration=D   stop starting new seeds after D (default 20s)
 //	-difftest.shrink=false do not minimise a failure
 //
@@ -55,6 +56,7 @@ import (
 var (
 	diffSeed     = flag.Uint64("difftest.seed", 0, "differential test: run only this seed")
 	diffSeeds    = flag.Int("difftest.seeds", 500, "differential test: number of seeds (1..N) to run at most")
+	diffFrom     = flag.Uint64("difftest.from", 1, "differential test: the first seed of the run")
 	diffDuration = flag.Duration("difftest.duration", 20*time.Second, "differential test: start no new seed after this long")
 	diffShrink   = flag.Bool("difftest.shrink", true, "differential test: minimise a failure")
 )
@@ -93,7 +95,7 @@ func TestDifferential(t *testing.T) {
 	deadline := time.Now().Add(dur)
 	var stats diffStats
 	n := 0
-	for seed := uint64(1); seed <= uint64(*diffSeeds) && time.Now().Before(deadline); seed++ {
+	for seed := *diffFrom; seed < *diffFrom+uint64(*diffSeeds) && time.Now().Before(deadline); seed++ {
 		s := runDiffSeed(t, seed)
 		stats.add(s)
 		n++

@@ -20,7 +20,7 @@ func (br *Bridge) housekeeping() {
 		case <-br.stop:
 			return
 		case now := <-t.C:
-			br.pushStats()
+			br.pushStatsEvict(true)
 			br.expireRules(now)
 			if br.macs.expire(now, 0, false) > 0 {
 				br.macsChanged()

@@ -113,13 +113,24 @@ func (br *Bridge) revalidateLocked(cs *changeSet) {
 		// Credit what the old translation earned before it changes.
 		br.pushFlowStats(xo, f.Stats(), now)
 		res, ok := br.retranslate(&f.Key)
+		var del *coverageCounter
 		switch {
-		case !ok || !res.mask.Subset(&f.Mask) || br.macsStale(xo):
-			br.dp.FlowDel(f)
+		case !ok:
+			del = covDelRecirc
+		case !res.mask.Subset(&f.Mask):
+			del = covDelWildcarded
+		case br.macsStale(xo):
+			del = covDelMACStale
+		}
+		if del != nil {
+			if br.dp.FlowDel(f) {
+				del.inc()
+			}
 			changed = true
-		default:
+		} else {
 			if !slices.EqualFunc(res.acts, f.Actions(), equalAction) {
 				br.dp.FlowModify(f, res.acts)
+				covModified.inc()
 				changed = true
 			}
 			xo.rules, xo.lookups, xo.matches, xo.lookupFlows = res.rules, res.lookups, res.matches, res.lookupFlows

@@ -1,6 +1,7 @@
 package ofproto
 
 import (
+	"cmp"
 	"sync"
 	"time"
 
@@ -43,11 +44,13 @@ func (br *Bridge) HandleUpcall(u *datapath.Upcall) {
 func (br *Bridge) handleMiss(u *datapath.Upcall) {
 	br.mu.RLock()
 	defer br.mu.RUnlock()
+	covUpcallMiss.inc()
 	v := br.version.Load()
 	x := br.newXlate(&u.Key, true, nil)
 	if id := uint32(datapath.FieldRecircID.Get(&u.Key)); id != 0 {
 		st := br.recirc.get(id)
 		if st == nil {
+			covUpcallRecircGone.inc()
 			return // the state is gone with a table change: drop
 		}
 		x.resume(st)
@@ -59,11 +62,13 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, lookupFlows: res.lookupFlows,
 		macs: res.macs, normal: res.normal, counters: res.counters, inPort: u.InPort}
 	br.creditTranslation(xo, 1, uint64(u.TotalLen), now)
-	f, err := br.dp.FlowPut(&u.Key, &res.mask, res.acts, xo)
-	if err == nil && br.version.Load() != v {
+	if br.atFlowLimit() {
+		covUpcallFlowLimit.inc()
+	} else if f, err := br.dp.FlowPut(&u.Key, &res.mask, res.acts, xo); err == nil && br.version.Load() != v {
 		// Something changed while we translated (another handler's
 		// learning revalidated): the megaflow may be stale. Let the next
 		// packet translate again.
+		covUpcallRaced.inc()
 		br.dp.FlowDel(f)
 	}
 	if x.macMoved {
@@ -78,6 +83,7 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 
 // handleUserspace handles a datapath userspace action: a packet-in.
 func (br *Bridge) handleUserspace(u *datapath.Upcall) {
+	covUpcallAction.inc()
 	d, ok := decodePacketInData(u.Userdata)
 	if !ok {
 		return
@@ -127,14 +133,26 @@ func (br *Bridge) creditTranslation(xo *xout, packets, bytes uint64, now time.Ti
 }
 
 // pushStats credits every megaflow's new packets to the rules and tables
-// that produced it, and removes megaflows idle for longer than MaxIdle. It
-// runs every second and before every statistics reply.
-func (br *Bridge) pushStats() {
+// that produced it, and removes megaflows idle for longer than MaxIdle
+// (and, over the flow limit, more: see flowlimit.go). It runs every second
+// (evict set: the revalidator pass, which also adapts the flow limit) and
+// before every statistics reply.
+func (br *Bridge) pushStats() { br.pushStatsEvict(false) }
+
+func (br *Bridge) pushStatsEvict(evict bool) {
 	br.statsMu.Lock()
 	defer br.statsMu.Unlock()
 	now := time.Now()
+	n, limit := br.dp.FlowCount(), int(br.flowLimit.Load())
+	maxIdle := br.cfg.MaxIdle
+	killAll := evict && n > 2*limit
+	if evict && n > limit {
+		maxIdle = min(maxIdle, flowLimitIdle)
+	}
 	var idle []*datapath.Flow
+	dumped := 0
 	br.dp.FlowDump(func(f *datapath.Flow) bool {
+		dumped++
 		xo, ok := f.Data.(*xout)
 		if !ok {
 			return true
@@ -145,7 +163,7 @@ func (br *Bridge) pushStats() {
 		if last.IsZero() {
 			last = f.Created()
 		}
-		if now.Sub(last) > br.cfg.MaxIdle {
+		if killAll || now.Sub(last) > maxIdle {
 			idle = append(idle, f)
 		}
 		return true
@@ -154,7 +172,15 @@ func (br *Bridge) pushStats() {
 		if br.dp.FlowDel(f) {
 			// Packets may have hit it between the dump and the delete.
 			br.pushFlowStats(f.Data.(*xout), f.Stats(), now)
+			if s := f.Stats(); !killAll && now.Sub(cmp.Or(s.Used, f.Created())) > br.cfg.MaxIdle {
+				covDelIdle.inc()
+			} else {
+				covDelFlowLimit.inc()
+			}
 		}
+	}
+	if evict {
+		br.adaptFlowLimit(dumped, time.Since(now))
 	}
 }
 
