@@ -269,7 +269,17 @@ func (br *Bridge) Trace(flow string) (string, error) {
 	tr := newTraceLog()
 	leave := tr.enter(traceBridge, fmt.Sprintf("bridge(%q)", br.cfg.Name))
 	x := br.newXlate(&key, false, tr)
-	x.run()
+	if id := uint32(datapath.FieldRecircID.Get(&key)); id != 0 {
+		st := br.recirc.get(id)
+		if st == nil {
+			br.mu.RUnlock()
+			return "", fmt.Errorf("recirc_id(%#x): no such recirculation (it went with a table change, or never was)", id)
+		}
+		tr.addf("resuming the translation frozen as recirc_id %#x", id)
+		x.resume(st)
+	} else {
+		x.run()
+	}
 	leave()
 	res := x.result()
 	final := x.flow
@@ -362,8 +372,9 @@ func (br *Bridge) portNumberLocked(name string) (uint32, bool) {
 	return 0, false
 }
 
-// ParseTraceFlow turns a flow in ovs-ofctl syntax into the key of a packet
-// with those fields: what the match sets exactly, zero elsewhere (as
+// ParseTraceFlow turns a flow in ovs-ofctl syntax, or in the datapath's
+// (as dpctl/dump-flows prints megaflows, see trace_odp.go), into the key of
+// a packet with those fields: what the flow sets, zero elsewhere (as
 // Open vSwitch's trace does). Masked fields contribute their masked value.
 func ParseTraceFlow(s string) (datapath.Key, error) { return parseTraceFlow(s, nil) }
 
@@ -371,6 +382,13 @@ func ParseTraceFlow(s string) (datapath.Key, error) { return parseTraceFlow(s, n
 // name, which portNumber resolves.
 func parseTraceFlow(s string, portNumber func(name string) (uint32, bool)) (datapath.Key, error) {
 	var key datapath.Key
+	if isODPFlow(s) {
+		key, err := parseODPFlow(s)
+		if err != nil {
+			return key, fmt.Errorf("%s: %w", s, err)
+		}
+		return key, nil
+	}
 	// Blank out the fields only a trace knows, keeping the columns of the
 	// rest for ParseMatch's errors.
 	rest := []byte(s)

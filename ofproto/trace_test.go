@@ -383,3 +383,115 @@ func TestFormatMegaflow(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestTraceODPFlow checks that a flow in the datapath's syntax, as
+// dpctl/dump-flows prints it, gives back the key it was printed from, and
+// that a megaflow pasted from dpctl/dump-flows traces.
+func TestTraceODPFlow(t *testing.T) {
+	keys := map[string]func(k *datapath.Key){
+		"tcp over a VLAN": func(k *datapath.Key) {
+			datapath.FieldInPort.Set(k, 2)
+			datapath.FieldEthSrc.Set(k, 0x020000000001)
+			datapath.FieldEthDst.Set(k, 0x020000000002)
+			datapath.FieldVlanTCI.Set(k, datapath.VlanCFI|3<<13|100)
+			datapath.FieldEthType.Set(k, 0x0800)
+			datapath.FieldIPv4Src.Set(k, 0xc6120001)
+			datapath.FieldIPv4Dst.Set(k, 0xc6120002)
+			datapath.FieldNwProto.Set(k, 6)
+			datapath.FieldNwTTL.Set(k, 64)
+			datapath.FieldNwTos.Set(k, 0xb8)
+			datapath.FieldTpSrc.Set(k, 40000)
+			datapath.FieldTpDst.Set(k, 80)
+			datapath.FieldTCPFlags.Set(k, 0x12)
+		},
+		"two VLAN tags, udp": func(k *datapath.Key) {
+			datapath.FieldInPort.Set(k, 1)
+			datapath.FieldVlanTCI.Set(k, datapath.VlanCFI|10)
+			datapath.FieldVlan2TCI.Set(k, datapath.VlanCFI|20)
+			datapath.FieldEthType.Set(k, 0x0800)
+			datapath.FieldNwProto.Set(k, 17)
+			datapath.FieldNwFrag.Set(k, datapath.FragAny)
+			datapath.FieldTpDst.Set(k, 53)
+		},
+		"neighbour solicitation": func(k *datapath.Key) {
+			datapath.FieldInPort.Set(k, 3)
+			datapath.FieldEthType.Set(k, 0x86dd)
+			datapath.FieldIPv6SrcHi.Set(k, 0x20010db800000000)
+			datapath.FieldIPv6SrcLo.Set(k, 1)
+			datapath.FieldIPv6DstHi.Set(k, 0xff02000000000000)
+			datapath.FieldIPv6DstLo.Set(k, 0x1ff000002)
+			datapath.FieldIPv6Label.Set(k, 0x12345)
+			datapath.FieldNwProto.Set(k, 58)
+			datapath.FieldNwTTL.Set(k, 255)
+			datapath.FieldTpSrc.Set(k, 135)
+			datapath.FieldNdTargetHi.Set(k, 0x20010db800000000)
+			datapath.FieldNdTargetLo.Set(k, 2)
+			datapath.FieldArpSha.Set(k, 0x020000000003)
+		},
+		"arp": func(k *datapath.Key) {
+			datapath.FieldInPort.Set(k, 1)
+			datapath.FieldEthType.Set(k, 0x0806)
+			datapath.FieldNwProto.Set(k, 1)
+			datapath.FieldIPv4Src.Set(k, 0xc6120001)
+			datapath.FieldIPv4Dst.Set(k, 0xc6120002)
+			datapath.FieldArpSha.Set(k, 0x020000000001)
+		},
+		"mpls": func(k *datapath.Key) {
+			datapath.FieldInPort.Set(k, 1)
+			datapath.FieldRecircID.Set(k, 0)
+			datapath.FieldEthType.Set(k, 0x8847)
+			datapath.FieldMPLSLSE.Set(k, 100<<12|5<<9|1<<8|64)
+		},
+	}
+	for name, fill := range keys {
+		var k datapath.Key
+		fill(&k)
+		m := packetMask(&k)
+		m[datapath.WordMetadata] = 0
+		odp := datapath.FormatKeyMask(&k, &m)
+		got, err := ParseTraceFlow(odp)
+		if err != nil {
+			t.Errorf("%s: %s: %v", name, odp, err)
+			continue
+		}
+		if want := k.And(&m); got != want {
+			t.Errorf("%s: %s parses as\n%s, want\n%s", name, odp, FormatFlow(&got), FormatFlow(&want))
+		}
+	}
+	// A masked value counts as value&mask; unknown attributes are errors.
+	k, err := ParseTraceFlow("in_port(1),eth(src=02:00:00:00:00:ff/ff:ff:ff:ff:ff:00),eth_type(0x0800),ipv4(src=10.1.2.3/255.255.0.0,proto=17),udp(dst=53)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if datapath.FieldEthSrc.Get(&k) != 0x020000000000 || datapath.FieldIPv4Src.Get(&k) != 0x0a010000 || datapath.FieldTpDst.Get(&k) != 53 {
+		t.Errorf("masked values: %s", FormatFlow(&k))
+	}
+	for in, want := range map[string]string{
+		"in_port(1),bogus(3)":        `unknown attribute "bogus"`,
+		"in_port(1),ipv4(color=red)": `unknown field "color"`,
+		"in_port(1),eth(src=nope)":   "expected a MAC address",
+		"in_port(1),eth_type(0x800":  "missing ')'",
+	} {
+		if _, err := ParseTraceFlow(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseTraceFlow(%q) = %v, want an error with %q", in, err, want)
+		}
+	}
+
+	// A megaflow installed by a real packet, pasted into a trace.
+	tb := newTestBridge(t, 3, FailSecure)
+	c := tb.dial(t)
+	fm, _ := ofctl.ParseFlow("in_port=1,udp,actions=output:2", ofp.FlowAdd)
+	c.send(fm)
+	c.barrier()
+	tb.hosts[0].SendFrame(udpPacket(t, macH1, macH2, "198.18.0.1", "198.18.0.2", 1000, 2000))
+	tb.expectFrame(t, 1)
+	dump := tb.br.DPDumpFlows()
+	flow, _, _ := strings.Cut(dump, ", packets:")
+	out, err := tb.br.Trace(flow)
+	if err != nil {
+		t.Fatalf("trace of the megaflow %q: %v", flow, err)
+	}
+	if !strings.Contains(out, " 0. udp,in_port=1, priority 32768\n    output:2\n") || !strings.HasSuffix(out, "Datapath actions: 2\n") {
+		t.Errorf("trace of the megaflow %s:\n%s", flow, out)
+	}
+}
