@@ -418,10 +418,6 @@ var emptyTable = &table{id: ofp.TableMax}
 // OFPC_INVALID_TTL_TO_CONTROLLER.
 func (br *Bridge) invalidTTLToController() bool { return br.swConfig.Load()&4 != 0 }
 
-// missSendLen is the length of packet-ins that are not the result of an
-// output action (invalid TTL).
-func (br *Bridge) missSendLen() uint16 { return 128 }
-
 // addDefaultNormalFlow installs the visible table-0 flow a standalone
 // bridge without controllers starts with, as Open vSwitch does.
 func (br *Bridge) addDefaultNormalFlow() {

@@ -644,28 +644,48 @@ func (m *connMgr) broadcast(msg ofp.Message, reason uint8) {
 // packetIn sends a packet-in to the connections that want it, through
 // each one's rate limiter. It never blocks: it runs on the datapath's
 // upcall handlers.
-func (m *connMgr) packetIn(pin *ofp.PacketIn) {
+func (m *connMgr) packetIn(pin *ofp.PacketIn) { m.sendPacketIn(pin, false) }
+
+// packetInMissLen sends a packet-in that no output action caused (reason
+// INVALID_TTL): each connection gets at most its miss_send_len bytes of
+// pin.Data (OpenFlow 1.3.5 section 7.3.2; OFPCML_NO_BUFFER: all).
+func (m *connMgr) packetInMissLen(pin *ofp.PacketIn) { m.sendPacketIn(pin, true) }
+
+func (m *connMgr) sendPacketIn(pin *ofp.PacketIn, missLen bool) {
 	inPort := uint32(ofp.PortAny)
 	if o, ok := pin.Match.Field(ofp.OXMInPort); ok && len(o.Value) == 4 {
 		inPort = uint32(beUint(o.Value))
 	}
-	var b []byte
-	failed := false
-	encode := func() []byte {
-		if b == nil && !failed {
-			var err error
-			if b, err = ofp.Marshal(0, pin); err != nil {
-				failed = true
+	// One encoding per data length (one in all unless missLen).
+	encoded := map[int][]byte{}
+	encoder := func(n int) func() []byte {
+		return func() []byte {
+			if b, ok := encoded[n]; ok {
+				return b
+			}
+			p := *pin
+			p.Data = pin.Data[:n]
+			b, err := ofp.Marshal(0, &p)
+			if err != nil {
 				m.br.log.WithError(err).Error("cannot encode a packet-in")
 			}
+			encoded[n] = b
+			return b
 		}
-		return b
 	}
 	for _, c := range m.snapshot() {
 		if !c.wantsAsync(ofp.TypePacketIn, pin.Reason) {
 			continue
 		}
-		c.packetIn(inPort, encode)
+		n := len(pin.Data)
+		if missLen {
+			c.mu.Lock()
+			if msl := c.missSendLen; msl != ofp.ControllerMaxLenNoBuffer {
+				n = min(n, int(msl))
+			}
+			c.mu.Unlock()
+		}
+		c.packetIn(inPort, encoder(n))
 	}
 }
 

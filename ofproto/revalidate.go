@@ -76,18 +76,37 @@ func (cs *changeSet) affects(f *datapath.Flow, xo *xout) bool {
 	return false
 }
 
+// lookupFlow is the flow a table lookup saw when the pipeline had changed
+// it (metadata, set-field, push/pop), and which bits it had changed. The
+// changed bits are the same for every packet of the megaflow (the path is,
+// and a changed field is either a constant or derived from bits the mask
+// matches); the others are the packet's.
+type lookupFlow struct {
+	flow, changed datapath.Key
+}
+
+func newLookupFlow(flow, key *datapath.Key) *lookupFlow {
+	lf := &lookupFlow{flow: *flow}
+	for w := range lf.changed {
+		lf.changed[w] = flow[w] ^ key[w]
+	}
+	return lf
+}
+
 // couldMatch reports whether a packet of megaflow f could match rule rc at
 // a table lookup that saw flow at (nil: the packet's own key). Bits the
 // pipeline changed before the lookup are known exactly; the others are the
-// packet's, known only where the megaflow's mask has them.
-func couldMatch(f *datapath.Flow, at *datapath.Key, rc *ruleChange) bool {
+// packet's, known only where the megaflow's mask has them. (Comparing the
+// lookup's flow with the megaflow's masked key instead took the packet's
+// own wildcarded bits for changed ones: a rule added on such a field was
+// thought unable to match, and the megaflow stayed stale.)
+func couldMatch(f *datapath.Flow, at *lookupFlow, rc *ruleChange) bool {
 	for w := range f.Key {
 		known := f.Mask[w]
 		val := f.Key[w]
 		if at != nil {
-			diff := at[w] ^ f.Key[w]
-			known |= diff
-			val = at[w]
+			known |= at.changed[w]
+			val = val&^at.changed[w] | at.flow[w]&at.changed[w]
 		}
 		common := known & rc.mask[w]
 		if val&common != rc.key[w]&common {

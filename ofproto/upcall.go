@@ -19,10 +19,10 @@ type xout struct {
 	rules       []*Rule
 	lookups     []uint8
 	matches     []bool
-	lookupFlows []*datapath.Key // the flow each lookup saw, nil when it was the packet's key
-	macs        []macKey        // source addresses learned by NORMAL, kept alive by hits
-	normal      bool            // NORMAL ran: revalidate when the MAC table changes
-	counters    []*counter      // groups, buckets, meters the translation passed
+	lookupFlows []*lookupFlow // the flow each lookup saw, nil when it was the packet's key
+	macs        []macKey      // source addresses learned by NORMAL, kept alive by hits
+	normal      bool          // NORMAL ran: revalidate when the MAC table changes
+	counters    []*counter    // groups, buckets, meters the translation passed
 	inPort      uint32
 
 	mu               sync.Mutex // guards the fields below; taken under Bridge.statsMu
@@ -107,6 +107,10 @@ func (br *Bridge) handleUserspace(u *datapath.Upcall) {
 		Cookie:   d.cookie,
 		Match:    packetInMatch(u.InPort, d.metadata, d.tunID),
 		Data:     data,
+	}
+	if d.reason == ofp.ReasonInvalidTTL {
+		br.conns.packetInMissLen(pin) // no output action: miss_send_len applies
+		return
 	}
 	br.conns.packetIn(pin)
 }

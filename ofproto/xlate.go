@@ -37,7 +37,7 @@ type xlate struct {
 	matches []bool  // whether each lookup matched
 	// lookupFlows[i] is the flow lookup i saw, when it differed from the
 	// packet's key (nil otherwise): revalidation needs it.
-	lookupFlows   []*datapath.Key
+	lookupFlows   []*lookupFlow
 	key           datapath.Key // the packet's key, as translation started
 	work          int
 	macMoved      bool       // learning changed the MAC table
@@ -63,7 +63,7 @@ type xlateResult struct {
 	rules       []*Rule
 	lookups     []uint8
 	matches     []bool
-	lookupFlows []*datapath.Key
+	lookupFlows []*lookupFlow
 	counters    []*counter
 	macs        []macKey
 	normal      bool // NORMAL ran
@@ -127,10 +127,9 @@ func (x *xlate) runTable(id uint8) {
 		r := t.cls.lookup(&x.flow, &x.wc)
 		x.lookups = append(x.lookups, id)
 		x.matches = append(x.matches, r != nil)
-		var seen *datapath.Key
+		var seen *lookupFlow
 		if x.flow != x.key {
-			f := x.flow
-			seen = &f
+			seen = newLookupFlow(&x.flow, &x.key)
 		}
 		x.lookupFlows = append(x.lookupFlows, seen)
 		x.traceLookup(id, r)
@@ -603,7 +602,9 @@ func (x *xlate) invalidTTL(r *Rule, tableID uint8) {
 		x.traceWarn("%s decrement TTL exception", kind)
 	}
 	if x.br.invalidTTLToController() {
-		x.controller(ofp.ReasonInvalidTTL, x.br.missSendLen(), r, tableID)
+		// The whole packet: each connection gets its miss_send_len of it
+		// (handleUserspace).
+		x.controller(ofp.ReasonInvalidTTL, ofp.ControllerMaxLenNoBuffer, r, tableID)
 	}
 }
 
