@@ -63,9 +63,15 @@ type BridgeConf struct {
 	// many a second (0: no limit), BurstLimit is the burst (default
 	// RateLimit/4), as Open vSwitch's controller_rate_limit and
 	// controller_burst_limit.
-	RateLimit  int        `toml:"controller_rate_limit"`
-	BurstLimit int        `toml:"controller_burst_limit"`
-	Port       []PortConf `toml:"port"`
+	RateLimit  int `toml:"controller_rate_limit"`
+	BurstLimit int `toml:"controller_burst_limit"`
+	// FlowLimit bounds the megaflows (default 200000; the limit in force
+	// adapts below it), MaxIdle is how long an unused megaflow stays
+	// (default 10s), as Open vSwitch's other_config:flow-limit and
+	// max-idle.
+	FlowLimit int        `toml:"flow_limit"`
+	MaxIdle   *Duration  `toml:"max_idle"`
+	Port      []PortConf `toml:"port"`
 }
 
 // Duration is a Go duration string: "5s", "500ms", "1m".
@@ -333,6 +339,12 @@ func (c *Config) check() error {
 		}
 		if b.BurstLimit < 0 {
 			return bad(key+".controller_burst_limit", "must not be negative")
+		}
+		if b.FlowLimit < 0 {
+			return bad(key+".flow_limit", "must not be negative")
+		}
+		if b.MaxIdle != nil && b.MaxIdle.Duration < 100*time.Millisecond {
+			return bad(key+".max_idle", "%v: at least 100ms", b.MaxIdle.Duration)
 		}
 		if b.MaxBackoff != nil && b.MaxBackoff.Duration < time.Second {
 			return bad(key+".max_backoff", "%v: at least 1s (the first reconnect delay)", b.MaxBackoff.Duration)

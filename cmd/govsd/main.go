@@ -117,6 +117,10 @@ func (d *daemon) bridgeConfig(cfg *Config, bc *BridgeConf) ofproto.Config {
 	o := connOptions(bc)
 	bcfg.ProbeInterval, bcfg.MaxBackoff = o.ProbeInterval, o.MaxBackoff
 	bcfg.RateLimit, bcfg.BurstLimit = o.RateLimit, o.BurstLimit
+	bcfg.FlowLimit = bc.FlowLimit
+	if bc.MaxIdle != nil {
+		bcfg.MaxIdle = bc.MaxIdle.Duration
+	}
 	if cfg.SSL != nil {
 		s := cfg.SSL.ofproto()
 		bcfg.SSL = &s
