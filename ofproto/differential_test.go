@@ -1855,10 +1855,11 @@ func diffUDP4(inPort uint32, src, dst int, vids ...uint16) diffEvent {
 func TestDifferentialRegressions(t *testing.T) {
 	const m1, m2, m3, mcast = 4, 1, 2, 6 // indexes into diffMACs
 	normal := diffFlow(0, 0, nil, diffApply(diffOut(ofp.PortNormal)))
-	tests := []struct {
+	type regression struct {
 		name   string
 		events []diffEvent
-	}{
+	}
+	tests := []regression{
 		{
 			// A megaflow whose packets NORMAL learned a source from stayed
 			// installed after the address moved to another port; its next
@@ -1925,9 +1926,24 @@ func TestDifferentialRegressions(t *testing.T) {
 			},
 		},
 	}
+	ttl1 := func() diffEvent { e := diffUDP4(1, m1, m2); e.pkt.TTL, e.pkt.PayloadLen = 1, 200; return e }
+	decTTL := diffFlow(0, 1, nil, diffApply(&ofp.ActionDecNwTTL{}, diffOut(2)))
+	// INVALID_TTL packet-ins were cut to 128 bytes whatever miss_send_len
+	// the connection had set.
+	tests = append(tests,
+		regression{"invalid-ttl-miss-send-len-100", []diffEvent{decTTL, ttl1()}},
+		regression{"invalid-ttl-miss-send-len-no-buffer", []diffEvent{decTTL, ttl1()}})
+	cfgs := map[string]diffConfig{ // the others: 3 ports, miss_send_len 128
+		"invalid-ttl-miss-send-len-100":       {nports: 3, invalidTTL: true, missSendLen: 100},
+		"invalid-ttl-miss-send-len-no-buffer": {nports: 3, invalidTTL: true, missSendLen: ofp.ControllerMaxLenNoBuffer},
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := newDiffHarness(diffConfig{nports: 3, missSendLen: 128})
+			cfg, ok := cfgs[tc.name]
+			if !ok {
+				cfg = diffConfig{nports: 3, missSendLen: 128}
+			}
+			h, err := newDiffHarness(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
