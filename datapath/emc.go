@@ -12,7 +12,16 @@ const emcEntries = 8192
 // whose flow has since been removed (Flow.Dead) is treated as a miss.
 type emc struct {
 	entries [emcEntries]emcEntry
+	rnd     uint64 // xorshift state for probabilistic insertion
 }
+
+// emcInsertInvProb: a megaflow hit replaces an occupied EMC entry with
+// probability 1/emcInsertInvProb (Open vSwitch's emc-insert-inv-prob, 100
+// there). With more flows than entries, replacing on every hit only
+// thrashes: each replacement writes a whole key, and the entry is replaced
+// again before its flow comes back. A few hot flows still get their entries
+// after a few dozen packets; empty and dead entries are always taken.
+const emcInsertInvProb = 32
 
 type emcEntry struct {
 	hash uint64
@@ -51,6 +60,26 @@ func (c *emc) lookup(key *Key, h uint64) *Flow {
 		return nil
 	}
 	return e.flow
+}
+
+// maybeInsert caches key -> f if its slot is free or holds a dead flow,
+// and otherwise with probability 1/emcInsertInvProb.
+func (c *emc) maybeInsert(key *Key, h uint64, f *Flow) {
+	e := &c.entries[h&(emcEntries-1)]
+	if e.flow != nil && !e.flow.dead.Load() {
+		x := c.rnd
+		if x == 0 {
+			x = 0x9E3779B97F4A7C15
+		}
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		c.rnd = x
+		if x%emcInsertInvProb != 0 {
+			return
+		}
+	}
+	c.insert(key, h, f)
 }
 
 // insert caches key -> f, replacing whatever the slot held.

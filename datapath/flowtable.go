@@ -43,8 +43,11 @@ type bucketArray struct {
 }
 
 // chain is an immutable singly linked list node. Chains are never modified
-// in place: removal publishes a rebuilt prefix.
+// in place: removal publishes a rebuilt prefix. The node carries its flow's
+// hash, so that a lookup skips the other flows of a bucket without reading
+// them (with tens of thousands of flows each is a cache miss).
 type chain struct {
+	hash uint64
 	flow *Flow
 	next *chain
 }
@@ -67,7 +70,7 @@ func (t *flowTable) lookup(key *Key) (*Flow, int) {
 		h := key.HashMasked(&st.mask, st.words)
 		b := st.buckets.Load()
 		for c := b.heads[h&b.mask].Load(); c != nil; c = c.next {
-			if c.flow.hash == h && key.EqualMasked(&st.mask, &c.flow.Key, st.words) {
+			if c.hash == h && key.EqualMasked(&st.mask, &c.flow.Key, st.words) {
 				st.hits.Add(1)
 				return c.flow, i + 1
 			}
@@ -92,14 +95,14 @@ func (t *flowTable) put(key, mask *Key, acts Actions, data any) (*Flow, error) {
 	b := st.buckets.Load()
 	head := &b.heads[f.hash&b.mask]
 	for c := head.Load(); c != nil; c = c.next {
-		if c.flow.hash == f.hash && c.flow.Key == f.Key {
+		if c.hash == f.hash && c.flow.Key == f.Key {
 			return c.flow, ErrFlowExists
 		}
 	}
-	head.Store(&chain{flow: f, next: head.Load()})
+	head.Store(&chain{hash: f.hash, flow: f, next: head.Load()})
 	st.n++
 	t.count.Add(1)
-	if st.n > 2*len(b.heads) {
+	if st.n > len(b.heads) {
 		t.growLocked(st)
 	}
 	return f, nil
@@ -132,7 +135,7 @@ func (t *flowTable) growLocked(st *subtable) {
 	for i := range old.heads {
 		for c := old.heads[i].Load(); c != nil; c = c.next {
 			h := &nb.heads[c.flow.hash&nb.mask]
-			h.Store(&chain{flow: c.flow, next: h.Load()})
+			h.Store(&chain{hash: c.hash, flow: c.flow, next: h.Load()})
 		}
 	}
 	st.buckets.Store(nb)
@@ -164,7 +167,7 @@ func (t *flowTable) removeLocked(f *Flow) bool {
 	}
 	rest := c.next
 	for i := len(prefix) - 1; i >= 0; i-- {
-		rest = &chain{flow: prefix[i], next: rest}
+		rest = &chain{hash: prefix[i].hash, flow: prefix[i], next: rest}
 	}
 	head.Store(rest)
 	f.dead.Store(true)

@@ -338,7 +338,7 @@ func (w *worker) process(in *dpPort, n int) {
 				nmiss++
 				continue
 			}
-			w.cache.insert(k, h, f)
+			w.cache.maybeInsert(k, h, f)
 		}
 		// Group by megaflow. Most batches hold few flows, often one: look
 		// at the last group first, then at the others.

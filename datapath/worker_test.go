@@ -116,3 +116,35 @@ func TestCostlyPortBackoff(t *testing.T) {
 		t.Errorf("costly port tried %d times for %d packets forwarded: no backoff", tries, hits)
 	}
 }
+
+// TestEMCProbabilisticInsert: a free or dead entry is always taken, a live
+// one is replaced only now and then.
+func TestEMCProbabilisticInsert(t *testing.T) {
+	var c emc
+	k1 := keyWith(1, 0x800, 1, 2, 3)
+	h := emcHash(&k1)
+	f1, f2 := &Flow{}, &Flow{}
+	c.maybeInsert(&k1, h, f1)
+	if c.lookup(&k1, h) != f1 {
+		t.Fatal("a free entry was not taken")
+	}
+	k2 := keyWith(1, 0x800, 1, 2, 4)
+	const tries = 20000
+	replaced := 0
+	for i := 0; i < tries; i++ {
+		c.insert(&k1, h, f1)
+		c.maybeInsert(&k2, h, f2) // same slot: h, not k2's hash
+		if c.entries[h&(emcEntries-1)].flow == f2 {
+			replaced++
+		}
+	}
+	if lo, hi := tries/emcInsertInvProb/2, tries/emcInsertInvProb*2; replaced < lo || replaced > hi {
+		t.Fatalf("live entry replaced %d times in %d, want about %d", replaced, tries, tries/emcInsertInvProb)
+	}
+	c.insert(&k1, h, f1)
+	f1.dead.Store(true)
+	c.maybeInsert(&k2, h, f2)
+	if c.entries[h&(emcEntries-1)].flow != f2 {
+		t.Fatal("an entry of a dead flow was not replaced")
+	}
+}
