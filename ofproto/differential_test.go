@@ -1853,7 +1853,7 @@ func diffUDP4(inPort uint32, src, dst int, vids ...uint16) diffEvent {
 // event sequences of the bugs the differential test found: each must
 // agree with the reference packet by packet.
 func TestDifferentialRegressions(t *testing.T) {
-	const m1, m2, m3, mcast = 4, 1, 2, 6 // indexes into diffMACs
+	const m1, m2, m3, bcast, mcast = 4, 1, 2, 5, 6 // indexes into diffMACs
 	normal := diffFlow(0, 0, nil, diffApply(diffOut(ofp.PortNormal)))
 	type regression struct {
 		name   string
@@ -1869,6 +1869,20 @@ func TestDifferentialRegressions(t *testing.T) {
 				diffUDP4(3, m1, m3), // m1 moves to port 3
 				diffUDP4(2, m1, m3), // and back to port 2
 				diffUDP4(3, m2, m1), // to port 2 only
+			},
+		},
+		{
+			// Revalidation checked the addresses NORMAL had learned from a
+			// megaflow's packets before a change, not after it: a new
+			// set_field eth_src made them learn an address that lives on
+			// another port, and the megaflow stayed (learning lost).
+			"mac-stale-after-set-eth-src", []diffEvent{normal,
+				diffUDP4(3, m2, m3),    // m2 on port 3
+				diffUDP4(1, m1, bcast), // a megaflow that learns m1 on port 1
+				diffFlow(0, 10, []ofp.OXM{diffOXM(ofp.OXMInPort, be32(1), nil)},
+					diffApply(&ofp.ActionSetField{Field: diffOXM(ofp.OXMEthSrc, diffMACs[m2], nil)}, diffOut(ofp.PortNormal))),
+				diffUDP4(1, m1, bcast), // now learns m2 on port 1
+				diffUDP4(2, m3, m2),    // to port 1 only
 			},
 		},
 		{

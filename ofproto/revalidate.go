@@ -138,7 +138,7 @@ func (br *Bridge) revalidateLocked(cs *changeSet) {
 			del = covDelRecirc
 		case !res.mask.Subset(&f.Mask):
 			del = covDelWildcarded
-		case br.macsStale(xo):
+		case br.macsStale(res.macs, xo.inPort):
 			del = covDelMACStale
 		}
 		if del != nil {
@@ -169,9 +169,12 @@ func (br *Bridge) revalidateLocked(cs *changeSet) {
 // move it back) or has gone. The datapath cannot learn, so such a
 // megaflow must go: the next packet's upcall learns, as every packet
 // whose learning changes the table must.
-func (br *Bridge) macsStale(xo *xout) bool {
-	for _, m := range xo.macs {
-		if port, ok := br.macs.lookup(m.vlan, m.mac); !ok || port != xo.inPort {
+//
+// macs are those of the new translation: a change to the tables can make
+// NORMAL learn another address (a set_field eth_src before it).
+func (br *Bridge) macsStale(macs []macKey, inPort uint32) bool {
+	for _, m := range macs {
+		if port, ok := br.macs.lookup(m.vlan, m.mac); !ok || port != inPort {
 			return true
 		}
 	}
