@@ -1050,7 +1050,7 @@ func newDiffHarness(cfg diffConfig) (*diffHarness, error) {
 		return nil, err
 	}
 	h := &diffHarness{cfg: cfg, dir: dir, frames: make(chan diffFrame, 4096), pins: make(chan *ofp.PacketIn, 1024),
-		replies: make(chan diffReply, 64), stop: make(chan struct{}), timeout: 3 * time.Second}
+		replies: make(chan diffReply, 64), stop: make(chan struct{}), timeout: 10 * time.Second}
 	sw := map[string]vport.Port{}
 	var ports []PortConfig
 	var nos []uint32
@@ -1394,9 +1394,11 @@ func (h *diffHarness) sendPacket(p *diffPkt) string {
 	}
 	if !bad && len(res.outcomes) > 1 && h.couldGrow(&got, &res) {
 		// A select group's outcomes can extend one another (a bucket
-		// that outputs, one that does not): give the switch time to send
-		// what a longer outcome would, then decide.
-		t := time.After(100 * time.Millisecond)
+		// that outputs, one that does not): let the switch finish with
+		// the packet and give it time to send what a longer outcome
+		// would, then decide.
+		h.syncPacket(&key, v0)
+		t := time.After(200 * time.Millisecond)
 	wait:
 		for {
 			select {
