@@ -1479,6 +1479,12 @@ func (h *diffHarness) syncPacket(key *datapath.Key, v0 uint64) {
 	for time.Now().Before(deadline) {
 		s := h.br.dp.Stats()
 		if s.Hit+s.Missed >= h.sent && (h.br.dp.FlowLookup(key) != nil || h.br.version.Load() != v0) {
+			// The upcall handler installs the megaflow (or bumps the
+			// version) before it revalidates what its learning changed
+			// and executes the packet, all under the bridge's read lock:
+			// wait for it to let go.
+			h.br.mu.Lock()
+			h.br.mu.Unlock()
 			return
 		}
 		time.Sleep(50 * time.Microsecond)
