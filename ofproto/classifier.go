@@ -46,6 +46,10 @@ type clsSubtable struct {
 	rules       map[datapath.Key][]*Rule
 	maxPriority int
 	n           int
+	// priorities counts the rules of each priority, so that removing the
+	// highest-priority rule finds the new maximum among the distinct
+	// priorities instead of among all rules.
+	priorities map[uint16]int
 
 	// Staged lookup: stages lists the stages whose mask is not empty, in
 	// order; stageMask[i] is the mask of stages[i] alone and cumMask[i] of
@@ -176,6 +180,7 @@ func (c *classifier) insert(r *Rule) {
 	if st.portsLen > 0 {
 		st.ports.insert(prefixValue{uint64(portsOf(&r.key)) << 32, 0}, st.portsLen)
 	}
+	st.priorities[r.Priority]++
 	if int(r.Priority) > st.maxPriority {
 		st.maxPriority = int(r.Priority)
 		c.sort()
@@ -219,12 +224,15 @@ func (c *classifier) remove(r *Rule) bool {
 		c.subtables = slices.DeleteFunc(c.subtables, func(s *clsSubtable) bool { return s == st })
 		return true
 	}
-	if int(r.Priority) == st.maxPriority {
-		st.maxPriority = 0
-		for _, rs := range st.rules {
-			st.maxPriority = max(st.maxPriority, int(rs[0].Priority))
+	if st.priorities[r.Priority]--; st.priorities[r.Priority] == 0 {
+		delete(st.priorities, r.Priority)
+		if int(r.Priority) == st.maxPriority {
+			st.maxPriority = 0
+			for p := range st.priorities {
+				st.maxPriority = max(st.maxPriority, int(p))
+			}
+			c.sort()
 		}
-		c.sort()
 	}
 	return true
 }
@@ -282,7 +290,8 @@ func (c *classifier) subtable(mask *datapath.Key, create bool) *clsSubtable {
 // newSubtable prepares an empty subtable for mask: its stages, indexes and
 // prefix lengths.
 func newSubtable(mask *datapath.Key) *clsSubtable {
-	st := &clsSubtable{mask: *mask, words: mask.MaskWords(), rules: map[datapath.Key][]*Rule{}, maxPriority: -1}
+	st := &clsSubtable{mask: *mask, words: mask.MaskWords(), rules: map[datapath.Key][]*Rule{}, maxPriority: -1,
+		priorities: map[uint16]int{}}
 	var cum datapath.Key
 	start := 0
 	for s, end := range datapath.StageEnd {
