@@ -60,9 +60,6 @@ bench-go:
 # and the AF_PACKET null forwarder, in one run; results in a new temporary
 # directory, then the table and govs' ratios to its peers from that run.
 # PERF_ARGS and PERF_PEERS override the run (peers.sh -h lists the options).
-# govsd runs without the inactivity probe: deleting the flow-setup test's
-# 50 000 rules at the end of each round takes govsd longer than the probe
-# allows, and it would drop ovs-ofctl's connection (and end the run).
 PERF       ?= ../shared/perf
 PERF_PEERS ?= govs-flows ovs-flows ovs-flows-tso nullfwd
 PERF_ARGS  ?= -r 3 -d 4 -T -f 50000
@@ -76,7 +73,6 @@ bench-netns:
 	@out=$$(mktemp -d "$${TMPDIR:-/tmp}/govs-bench.XXXXXX") && \
 	  echo "bench-netns: results in $$out (load: $$(cut -d' ' -f1-3 /proc/loadavg))" && \
 	  GOVSD_BIN=$(CURDIR)/$(BIN)/govsd NULLFWD_BIN=$(CURDIR)/$(BIN)/nullfwd \
-	  GOVS_EXTRA_CONFIG='probe_interval = "0"' \
 	    $(PERF)/peers.sh -o "$$out" -p "$(PERF_PEERS)" $(PERF_ARGS) && \
 	  echo && python3 bench/ratios.py "$$out/raw.tsv" && echo "results: $$out"
 
