@@ -74,9 +74,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // CRC32c cannot be updated incrementally from the changed bytes alone, so it
 // is recomputed over the whole packet. A packet that arrived with a wrong
 // CRC leaves with a correct one; OVS instead carries the error over
-// (new = old ^ crc(old) ^ crc(new)), and the Ryu/os-ken conformance tests,
-// whose own SCTP checksums are not CRC32c, expect that (see
-// conformance/README.md). Recomputing is what a user of the switch expects.
+// (new = old ^ crc(old) ^ crc(new)). Neither passes the Ryu/os-ken SCTP
+// set_field tests, whose expected checksum os-ken computes over the text
+// of the packet rather than its bytes (README, conformance). Recomputing is
+// what a user of the switch expects.
 func sctpRecomputeCRC(s []byte) {
 	if len(s) < sctpHdrLen {
 		return
