@@ -313,3 +313,73 @@ func TestCloneIsolatesChanges(t *testing.T) {
 		}
 	}
 }
+
+// batchHandler adapts a function to BatchUpcallHandler.
+type batchHandler func(us []*Upcall)
+
+func (f batchHandler) HandleUpcall(u *Upcall)     { f([]*Upcall{u}) }
+func (f batchHandler) HandleUpcalls(us []*Upcall) { f(us) }
+
+// TestBatchUpcallHandler checks that a BatchUpcallHandler's ExecuteUpcall
+// sends nothing until FlushUpcalls, which sends every packet of the batch.
+func TestBatchUpcallHandler(t *testing.T) {
+	const n = 300
+	var td *testDP
+	var got, maxBatch atomic.Int32
+	rx := make([]*vport.Packet, 64)
+	for i := range rx {
+		rx[i] = vport.NewPacket()
+	}
+	drain := func() int {
+		total := 0
+		for {
+			k, _ := td.hosts[1].TryRecv(rx)
+			if k == 0 {
+				return total
+			}
+			total += k
+		}
+	}
+	handler := batchHandler(func(us []*Upcall) {
+		if len(us) > UpcallBatch {
+			t.Errorf("batch of %d upcalls, more than %d", len(us), UpcallBatch)
+		}
+		maxBatch.Store(max(maxBatch.Load(), int32(len(us))))
+		want := 0
+		for _, u := range us {
+			acts := Actions{Output(2)}
+			if _, err := td.dp.FlowPut(&u.Key, &tpSrcMask, acts, nil); err != nil {
+				t.Errorf("FlowPut: %v", err)
+			}
+			td.dp.ExecuteUpcall(u, acts)
+			want += 1 + u.Followers()
+		}
+		if k := drain(); k != 0 {
+			t.Errorf("%d packets sent before FlushUpcalls", k)
+		}
+		td.dp.FlushUpcalls(us)
+		k := drain()
+		if k != want {
+			t.Errorf("FlushUpcalls sent %d packets, want %d", k, want)
+		}
+		got.Add(int32(k))
+	})
+	td = newTestDP(t, 2, Config{Handler: handler, Handlers: 1})
+	for i := 0; i < n; i++ {
+		td.hosts[0].SendFrame(udpFrame(t, "198.18.0.1", "198.18.0.2", uint16(1000+i), 2000))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for got.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if g := got.Load(); g != n {
+		t.Errorf("%d of %d packets forwarded", g, n)
+	}
+	if s := td.dp.Stats(); s.Lost != 0 {
+		t.Errorf("%d upcalls lost", s.Lost)
+	}
+	t.Logf("largest batch: %d upcalls", maxBatch.Load())
+}
+
+// tpSrcMask matches the input port and the L4 source port.
+var tpSrcMask = maskOf(FieldInPort, FieldTpSrc)

@@ -48,6 +48,7 @@ type Upcall struct {
 	nfollow  int       // number of followers (leader only)
 	ex       *executor // the handler's executor, during HandleUpcall
 	executed bool      // ExecuteUpcall ran (leader only)
+	batched  bool      // in HandleUpcalls: ExecuteUpcall leaves the sends queued
 }
 
 // Followers returns the number of packets queued behind the upcall's own.
@@ -58,6 +59,24 @@ func (u *Upcall) Followers() int { return u.nfollow }
 // the call.
 type UpcallHandler interface {
 	HandleUpcall(u *Upcall)
+}
+
+// UpcallBatch is the most upcalls a handler goroutine takes from its
+// queue at once for a BatchUpcallHandler.
+const UpcallBatch = 32
+
+// BatchUpcallHandler is an UpcallHandler that takes the upcalls waiting in
+// a handler goroutine's queue together (up to UpcallBatch, in arrival
+// order), so that it can translate them under one hold of its locks and
+// send their packets with one send per output port. During HandleUpcalls,
+// ExecuteUpcall only queues its packets on the handler goroutine's
+// executor: FlushUpcalls sends what the batch queued, and HandleUpcalls
+// calls it after its last ExecuteUpcall, while it still holds whatever
+// lock orders those sends (anything still queued when HandleUpcalls
+// returns is sent then). The upcalls are valid only during the call.
+type BatchUpcallHandler interface {
+	UpcallHandler
+	HandleUpcalls(us []*Upcall)
 }
 
 // upcallPacketCap is the size upcall packet buffers start with; they grow
@@ -97,19 +116,47 @@ func newUpcallQueues(dp *Datapath, handlers, qlen int) *upcallQueues {
 	return uq
 }
 
-// handle runs one handler goroutine until its queue is closed.
+// handle runs one handler goroutine until its queue is closed. A
+// BatchUpcallHandler gets the upcalls waiting in the queue together.
 func (uq *upcallQueues) handle(h *handler) {
 	defer uq.wg.Done()
+	hd := uq.dp.cfg.Handler
+	bh, _ := hd.(BatchUpcallHandler)
+	batch := make([]*Upcall, 0, UpcallBatch)
 	for u := range h.q {
-		u.ex, u.executed = h.ex, false
-		if hd := uq.dp.cfg.Handler; hd != nil {
+		batch = append(batch[:0], u)
+		if bh != nil {
+		fill:
+			for len(batch) < cap(batch) {
+				select {
+				case u, ok := <-h.q:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, u)
+				default:
+					break fill
+				}
+			}
+		}
+		for _, u := range batch {
+			u.ex, u.executed, u.batched = h.ex, false, bh != nil
+		}
+		switch {
+		case bh != nil:
+			bh.HandleUpcalls(batch)
+			h.ex.flush()
+		case hd != nil:
 			hd.HandleUpcall(u)
 		}
-		if u.next != nil && !u.executed {
-			uq.followers(h.ex, u)
+		for i, u := range batch {
+			if u.next != nil && !u.executed {
+				uq.followers(h.ex, u)
+			}
+			u.ex, u.batched = nil, false
+			uq.put(u)
+			batch[i] = nil
 		}
-		u.ex = nil
-		uq.put(u)
 	}
 }
 
@@ -279,8 +326,9 @@ func (uq *upcallQueues) flushBatch(b *upcallBatch) {
 // per port for all of them. The followers are credited to the megaflow
 // installed for u.Key, if there is one. The slow path calls it from
 // HandleUpcall, after translating (and installing) the flow, instead of
-// Execute; the upcall's packets may be modified. Called outside
-// HandleUpcall, it falls back to Execute for each packet.
+// Execute; the upcall's packets may be modified. In HandleUpcalls the
+// sends wait for FlushUpcalls. Called outside HandleUpcall(s), it falls
+// back to Execute for each packet.
 func (dp *Datapath) ExecuteUpcall(u *Upcall, acts Actions) {
 	ex := u.ex
 	if ex == nil {
@@ -299,8 +347,22 @@ func (dp *Datapath) ExecuteUpcall(u *Upcall, acts Actions) {
 		f, _ := dp.table.lookup(&u.Key)
 		ex.executeFollowers(u, f, acts)
 	}
-	ex.flush()
+	if !u.batched {
+		ex.flush()
+	}
 	u.executed = true
+}
+
+// FlushUpcalls sends the packets that ExecuteUpcall queued for the upcalls
+// of a BatchUpcallHandler's batch, one send per output port (see
+// BatchUpcallHandler). It does nothing for upcalls outside HandleUpcalls.
+func (dp *Datapath) FlushUpcalls(us []*Upcall) {
+	for _, u := range us {
+		if u.ex != nil && u.batched {
+			u.ex.flush()
+			return
+		}
+	}
 }
 
 // executeFollowers runs acts on the followers of u and credits them to f

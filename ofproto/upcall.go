@@ -27,6 +27,25 @@ type xout struct {
 
 	mu               sync.Mutex // guards the fields below; taken under Bridge.statsMu
 	pushedP, pushedB uint64     // megaflow counters already credited
+
+	// First storage of the translation's slices (see newXout).
+	rulesBuf       [2]*Rule
+	lookupsBuf     [2]uint8
+	matchesBuf     [2]bool
+	lookupFlowsBuf [2]*lookupFlow
+}
+
+// newXout returns the xout of a megaflow translated as res: the rules,
+// lookups, matches and lookup flows are copied into the xout's own
+// storage when they fit (one allocation for most translations, and the
+// translation's memory is not kept alive by the megaflow).
+func newXout(res *xlateResult, inPort uint32) *xout {
+	xo := &xout{macs: res.macs, normal: res.normal, counters: res.counters, inPort: inPort}
+	xo.rules = append(xo.rulesBuf[:0], res.rules...)
+	xo.lookups = append(xo.lookupsBuf[:0], res.lookups...)
+	xo.matches = append(xo.matchesBuf[:0], res.matches...)
+	xo.lookupFlows = append(xo.lookupFlowsBuf[:0], res.lookupFlows...)
+	return xo
 }
 
 // HandleUpcall is the datapath's upcall hook (datapath.UpcallHandler).
@@ -39,14 +58,57 @@ func (br *Bridge) HandleUpcall(u *datapath.Upcall) {
 	}
 }
 
+// HandleUpcalls is the datapath's batch upcall hook
+// (datapath.BatchUpcallHandler): the upcalls waiting in one handler's
+// queue, in order. Consecutive misses are translated and installed under
+// one hold of the bridge's read lock, and their packets sent together
+// (one send per output port) before it is released, so that, as with
+// HandleUpcall, no packet goes out on a decision that a later FLOW_MOD
+// (and the BARRIER_REPLY after it) made stale.
+func (br *Bridge) HandleUpcalls(us []*datapath.Upcall) {
+	locked := false
+	for _, u := range us {
+		switch u.Type {
+		case datapath.UpcallMiss:
+			if !locked {
+				br.mu.RLock()
+				locked = true
+			}
+			br.handleMissLocked(u)
+		case datapath.UpcallAction:
+			if locked {
+				br.dp.FlushUpcalls(us)
+				br.mu.RUnlock()
+				locked = false
+			}
+			br.handleUserspace(u)
+		}
+	}
+	if locked {
+		br.dp.FlushUpcalls(us)
+		br.mu.RUnlock()
+	}
+}
+
 // handleMiss translates a packet that matched no megaflow, installs the
 // megaflow and executes the packet.
 func (br *Bridge) handleMiss(u *datapath.Upcall) {
 	br.mu.RLock()
 	defer br.mu.RUnlock()
+	br.handleMissLocked(u)
+}
+
+// handleMissLocked is handleMiss with br.mu held for reading. In a batch
+// (HandleUpcalls) the packets wait for the batch's FlushUpcalls.
+func (br *Bridge) handleMissLocked(u *datapath.Upcall) {
 	covUpcallMiss.inc()
 	v := br.version.Load()
-	x := br.newXlate(&u.Key, true, nil)
+	// x goes back to xlatePool once the packets are executed: nothing
+	// keeps it (the megaflow's xout copies what it needs, FlowPut copies
+	// the actions, recirculation state is copied when frozen).
+	x := xlatePool.Get().(*xlate)
+	defer xlatePool.Put(x)
+	br.initXlate(x, &u.Key, true, nil)
 	if id := uint32(datapath.FieldRecircID.Get(&u.Key)); id != 0 {
 		st := br.recirc.get(id)
 		if st == nil {
@@ -59,8 +121,7 @@ func (br *Bridge) handleMiss(u *datapath.Upcall) {
 	}
 	res := x.result()
 	now := time.Now()
-	xo := &xout{rules: res.rules, lookups: res.lookups, matches: res.matches, lookupFlows: res.lookupFlows,
-		macs: res.macs, normal: res.normal, counters: res.counters, inPort: u.InPort}
+	xo := newXout(&res, u.InPort)
 	br.creditTranslation(xo, 1, uint64(u.TotalLen), now)
 	if br.atFlowLimit() {
 		covUpcallFlowLimit.inc()

@@ -3,6 +3,7 @@ package ofproto
 import (
 	"encoding/binary"
 	"slices"
+	"sync"
 
 	"github.com/govs/govs/datapath"
 	"github.com/govs/govs/ofproto/ofp"
@@ -54,6 +55,13 @@ type xlate struct {
 	after    *afterApply
 	actDepth int
 	frozen   bool
+
+	// First storage of rules, lookups, matches and lookupFlows (one or two
+	// tables make most translations: no allocation for them).
+	rulesBuf       [2]*Rule
+	lookupsBuf     [2]uint8
+	matchesBuf     [2]bool
+	lookupFlowsBuf [2]*lookupFlow
 }
 
 // xlateResult is what a translation produces.
@@ -73,16 +81,28 @@ type xlateResult struct {
 // NORMAL action update the MAC table (a real packet, not a trace or a
 // revalidation).
 func (br *Bridge) newXlate(key *datapath.Key, learn bool, tr *traceLog) *xlate {
-	x := &xlate{br: br, flow: *key, key: *key, inPort: uint32(datapath.FieldInPort.Get(key)), learn: learn, trace: tr}
+	x := new(xlate)
+	br.initXlate(x, key, learn, tr)
+	return x
+}
+
+// xlatePool recycles the translations of miss upcalls (handleMissLocked):
+// an xlate is most of what a new flow allocates.
+var xlatePool = sync.Pool{New: func() any { return new(xlate) }}
+
+// initXlate is newXlate into x, which it resets entirely.
+func (br *Bridge) initXlate(x *xlate, key *datapath.Key, learn bool, tr *traceLog) {
+	*x = xlate{br: br, flow: *key, key: *key, inPort: uint32(datapath.FieldInPort.Get(key)), learn: learn, trace: tr}
 	x.flow[datapath.WordMetadata] = 0
 	x.key[datapath.WordMetadata] = 0
+	x.rules, x.lookups = x.rulesBuf[:0], x.lookupsBuf[:0]
+	x.matches, x.lookupFlows = x.matchesBuf[:0], x.lookupFlowsBuf[:0]
 	// Megaflows always match the input port exactly (outputs compare
 	// against it and per-port config applies), the recirculation id and,
 	// as in Open vSwitch, the ethertype.
 	datapath.FieldInPort.Exact(&x.wc)
 	datapath.FieldRecircID.Exact(&x.wc)
 	datapath.FieldEthType.Exact(&x.wc)
-	return x
 }
 
 // run translates the packet through the pipeline from table 0 (or, in
