@@ -49,13 +49,16 @@ def main(argv):
         ("TCP Gbit/s (offloads on)", "tcp_offl_gbps", "ovs-flows-tso", 1.0, True, "%.2f"),
         ("TCP Gbit/s (offloads on)", "tcp_offl_gbps", "nullfwd", None, True, "%.2f"),
         ("flow setup: flows/s first 0.2s", "fs_burst_flows_per_s", "ovs-flows", 3.0, True, "%.0f"),
-        ("flow setup: installs/s", "fs_installs_per_s", "ovs-flows", 3.0, True, "%.0f"),
+        # govs installs each of the test's flows once, so its installs/s is
+        # capped at NFLOWS over the run; Open vSwitch's count includes the
+        # flows it installs again after its flow limit evicted them.
+        ("flow setup: installs/s (with re-installs)", "fs_installs_per_s", "ovs-flows", None, True, "%.0f"),
         ("flow setup: net new flows/s best 1s", "fs_flows_per_s_best1s", "ovs-flows", None, True, "%.0f"),
         ("flow setup: failed upcalls", "fs_upcalls_failed", "ovs-flows", None, False, "%.0f"),
         ("flow setup: loss %", "fs_loss_pct", "ovs-flows", 1.0, False, "%.1f"),
     ]
     print("govs (%s) against its peers, medians over rounds of one run:" % govs)
-    print("  %-36s %12s %-14s %12s %8s  %s" % ("metric", "govs", "vs", "peer", "ratio", "target"))
+    print("  %-42s %12s %-14s %12s %8s  %s" % ("metric", "govs", "vs", "peer", "ratio", "target"))
     for what, metric, other, target, higher, fmt in rows:
         g, o = med(govs, metric), med(other, metric)
         if g is None or o is None:
@@ -72,7 +75,7 @@ def main(argv):
             else:
                 ok = g / o >= target if higher else g / o <= target
                 t = "%s %.1fx: %s" % (">=" if higher else "<=", target, "met" if ok else "NOT met")
-        print("  %-36s %12s %-14s %12s %8s  %s" % (what, fmt % g, other, fmt % o, ratio, t))
+        print("  %-42s %12s %-14s %12s %8s  %s" % (what, fmt % g, other, fmt % o, ratio, t))
 
 
 if __name__ == "__main__":
