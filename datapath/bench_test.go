@@ -54,7 +54,7 @@ func newBatchRig(tb testing.TB, frames [][]byte, acts Actions, mask Key) *batchR
 // run processes one batch of vport.BatchSize packets.
 func (r *batchRig) run() {
 	for i := range r.w.pkts {
-		r.w.rx[i].SetFrame(r.frames[i%len(r.frames)])
+		r.w.pkts[i].SetFrame(r.frames[i%len(r.frames)])
 	}
 	r.w.epoch.Add(1)
 	r.w.process(r.in, len(r.w.pkts))

@@ -134,7 +134,7 @@ func (ex *executor) batch(no uint32) *txBatch {
 		ex.outs[n].pkts = ex.outs[n].pkts[:0]
 		return &ex.outs[n]
 	}
-	ex.outs = append(ex.outs, txBatch{port: dport, pkts: make([]*vport.Packet, 0, rxBurst)})
+	ex.outs = append(ex.outs, txBatch{port: dport, pkts: make([]*vport.Packet, 0, vport.BatchSize)})
 	return &ex.outs[n]
 }
 

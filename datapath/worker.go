@@ -39,8 +39,7 @@ type worker struct {
 	ctlPending atomic.Bool   // some ctl field is set
 	nports     atomic.Int32  // ports attached, for balancing
 
-	rx      [rxBurst]*vport.Packet         // what a receive fills
-	pkts    [vport.BatchSize]*vport.Packet // the batch being processed: a window on rx
+	pkts    [vport.BatchSize]*vport.Packet
 	keys    [vport.BatchSize]Key
 	layouts [vport.BatchSize]Layout
 	hashes  [vport.BatchSize]uint64
@@ -88,8 +87,8 @@ type portRelease struct {
 
 func newWorkerBase(dp *Datapath) *worker {
 	w := &worker{dp: dp, cache: new(emc), ex: newExecutor(dp), done: make(chan struct{})}
-	for i := range w.rx {
-		w.rx[i] = vport.NewPacket()
+	for i := range w.pkts {
+		w.pkts[i] = vport.NewPacket()
 	}
 	w.ub.init()
 	return w
@@ -178,7 +177,7 @@ func (w *worker) control() bool {
 			}
 		}
 		// The packets may point into the port's ring: forget them.
-		for _, pkt := range w.rx {
+		for _, pkt := range w.pkts {
 			pkt.RecvBuf()
 		}
 		close(r.done)
@@ -257,7 +256,7 @@ func (w *worker) pollRound(gone []bool, all bool) int {
 			b.wait--
 			continue
 		}
-		n, err := p.poller.TryRecv(w.rx[:])
+		n, err := p.poller.TryRecv(w.pkts[:])
 		if p.costly {
 			if n == 0 {
 				b.empty = min(b.empty+1, maxBackoffShift)
@@ -289,7 +288,7 @@ func (w *worker) runDedicated() {
 	p := w.dedicated
 	errDelay := time.Millisecond
 	for {
-		n, err := p.port.Recv(w.rx[:])
+		n, err := p.port.Recv(w.pkts[:])
 		if err != nil {
 			if errors.Is(err, vport.ErrClosed) {
 				return
@@ -311,32 +310,13 @@ func (w *worker) runDedicated() {
 	}
 }
 
-// rxBurst is the most packets a worker takes from a port at once: two
-// batches, which go through lookup, grouping and actions one after the
-// other and leave together, so that one sendmmsg carries up to 64 frames
-// (a system call costs about 1 µs on the VMs this was measured on: 33 ns
-// a packet in calls of 32).
-const rxBurst = 2 * vport.BatchSize
-
-// process runs the n packets (at most rxBurst) received from port in
-// through lookup and execution, vport.BatchSize at a time, and sends what
-// they output.
+// process runs one received batch of n packets from port in through lookup
+// and execution.
 func (w *worker) process(in *dpPort, n int) {
-	w.ex.now = time.Now().UnixNano()
-	for off := 0; off < n; off += vport.BatchSize {
-		m := min(vport.BatchSize, n-off)
-		copy(w.pkts[:m], w.rx[off:off+m])
-		w.processBatch(in, m)
-	}
-	w.ex.flush()
-}
-
-// processBatch runs the first n packets of w.pkts through lookup and
-// execution; their outputs stay queued on the executor.
-func (w *worker) processBatch(in *dpPort, n int) {
 	dp := w.dp
 	ex := w.ex
-	now := ex.now
+	now := time.Now().UnixNano()
+	ex.now = now
 	inPort := in.no
 	var emcHit, maskHit uint64
 	ng, nmiss := 0, 0
@@ -417,6 +397,7 @@ func (w *worker) processBatch(in *dpPort, n int) {
 	if nmiss > 0 {
 		dp.upcalls.flushBatch(&w.ub)
 	}
+	ex.flush()
 }
 
 // executeGroup runs a megaflow's actions on the packets of one group. An
