@@ -69,10 +69,17 @@ type BridgeConf struct {
 	// adapts below it), MaxIdle is how long an unused megaflow stays
 	// (default 10s), as Open vSwitch's other_config:flow-limit and
 	// max-idle.
-	FlowLimit int        `toml:"flow_limit"`
-	MaxIdle   *Duration  `toml:"max_idle"`
-	Port      []PortConf `toml:"port"`
+	FlowLimit int       `toml:"flow_limit"`
+	MaxIdle   *Duration `toml:"max_idle"`
+	// Workers is the number of datapath receive workers that poll the
+	// bridge's ports (default 0: one per cpu minus one, at least one), as
+	// Open vSwitch's pmd-cpu-mask.
+	Workers int        `toml:"workers"`
+	Port    []PortConf `toml:"port"`
 }
+
+// maxWorkers bounds a bridge's workers setting.
+const maxWorkers = 256
 
 // Duration is a Go duration string: "5s", "500ms", "1m".
 type Duration struct{ time.Duration }
@@ -342,6 +349,9 @@ func (c *Config) check() error {
 		}
 		if b.FlowLimit < 0 {
 			return bad(key+".flow_limit", "must not be negative")
+		}
+		if b.Workers < 0 || b.Workers > maxWorkers {
+			return bad(key+".workers", "%d: from 0 (one per cpu minus one) to %d", b.Workers, maxWorkers)
 		}
 		if b.MaxIdle != nil && b.MaxIdle.Duration < 100*time.Millisecond {
 			return bad(key+".max_idle", "%v: at least 100ms", b.MaxIdle.Duration)

@@ -88,6 +88,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad duration", replace(`name = "br0"`, `name = "br0"`+"\nprobe_interval = \"5\""), `config.toml:6:18: bridge.probe_interval: duration "5": want a number with a unit`},
 		{"small backoff", replace(`name = "br0"`, `name = "br0"`+"\nmax_backoff = \"100ms\""), `config.toml:6: bridge[0].max_backoff: 100ms: at least 1s`},
 		{"negative flow limit", replace(`name = "br0"`, `name = "br0"`+"\nflow_limit = -1"), `config.toml:6: bridge[0].flow_limit: must not be negative`},
+		{"negative workers", replace(`name = "br0"`, `name = "br0"`+"\nworkers = -1"), `config.toml:6: bridge[0].workers: -1: from 0 (one per cpu minus one) to 256`},
+		{"too many workers", replace(`name = "br0"`, `name = "br0"`+"\nworkers = 1000"), `config.toml:6: bridge[0].workers: 1000: from 0 (one per cpu minus one) to 256`},
 		{"small max idle", replace(`name = "br0"`, `name = "br0"`+"\nmax_idle = \"10ms\""), `config.toml:6: bridge[0].max_idle: 10ms: at least 100ms`},
 		{"negative rate", replace(`name = "br0"`, `name = "br0"`+"\ncontroller_rate_limit = -5"), `config.toml:6: bridge[0].controller_rate_limit: must not be negative`},
 		{"bad metrics", replace(`rundir = "/run/govs"`, `rundir = "/run/govs"`+"\nmetrics = \"9108\""), `config.toml:2: metrics: "9108": want HOST:PORT`},

@@ -118,6 +118,7 @@ func (d *daemon) bridgeConfig(cfg *Config, bc *BridgeConf) ofproto.Config {
 	bcfg.ProbeInterval, bcfg.MaxBackoff = o.ProbeInterval, o.MaxBackoff
 	bcfg.RateLimit, bcfg.BurstLimit = o.RateLimit, o.BurstLimit
 	bcfg.FlowLimit = bc.FlowLimit
+	bcfg.Workers = bc.Workers
 	if bc.MaxIdle != nil {
 		bcfg.MaxIdle = bc.MaxIdle.Duration
 	}

@@ -103,9 +103,9 @@ func (d *daemon) apply(cfg *Config) error {
 		if bc.DatapathID != ob.DatapathID {
 			d.log.WithField("bridge", bc.Name).Warn("reload: a new datapath_id needs a restart")
 		}
-		if bc.FlowLimit != ob.FlowLimit || (bc.MaxIdle == nil) != (ob.MaxIdle == nil) ||
+		if bc.FlowLimit != ob.FlowLimit || bc.Workers != ob.Workers || (bc.MaxIdle == nil) != (ob.MaxIdle == nil) ||
 			(bc.MaxIdle != nil && ob.MaxIdle != nil && *bc.MaxIdle != *ob.MaxIdle) {
-			d.log.WithField("bridge", bc.Name).Warn("reload: a new flow_limit or max_idle needs a restart")
+			d.log.WithField("bridge", bc.Name).Warn("reload: a new flow_limit, max_idle or workers needs a restart")
 		}
 		if sslChanged {
 			var s *ofproto.SSLConfig
