@@ -530,35 +530,48 @@ func FormatPortStats(ps *ofp.PortStats) string {
 	return sb.String()
 }
 
+// dittoRun is a run of tables equal to the one printed before them, which
+// ovs-ofctl prints as one "ditto" line (dump-tables, dump-table-features).
+type dittoRun struct{ first, last int }
+
+func newDittoRun() dittoRun { return dittoRun{first: -1} }
+
+// add extends the run with table id.
+func (d *dittoRun) add(id uint8) {
+	if d.first < 0 {
+		d.first = int(id)
+	}
+	d.last = int(id)
+}
+
+// flush prints the run, if there is one, and starts a new one.
+func (d *dittoRun) flush(sb *strings.Builder) {
+	switch {
+	case d.first < 0:
+	case d.first == d.last:
+		fmt.Fprintf(sb, "\n  table %d: ditto\n", d.first)
+	default:
+		fmt.Fprintf(sb, "\n  tables %d...%d: ditto\n", d.first, d.last)
+	}
+	d.first = -1
+}
+
 // formatTableStats prints table statistics as ovs-ofctl's dump-tables:
 // each table, and "ditto" for runs equal to the table before.
 func formatTableStats(stats []ofp.TableStats) string {
 	var sb strings.Builder
-	first, last := -1, -1
-	finish := func() {
-		switch {
-		case first < 0:
-		case first == last:
-			fmt.Fprintf(&sb, "\n  table %d: ditto\n", first)
-		default:
-			fmt.Fprintf(&sb, "\n  tables %d...%d: ditto\n", first, last)
-		}
-		first = -1
-	}
+	ditto := newDittoRun()
 	for i, st := range stats {
 		if i > 0 && st.ActiveCount == stats[i-1].ActiveCount && st.LookupCount == stats[i-1].LookupCount &&
 			st.MatchedCount == stats[i-1].MatchedCount {
-			if first < 0 {
-				first = int(st.TableID)
-			}
-			last = int(st.TableID)
+			ditto.add(st.TableID)
 			continue
 		}
-		finish()
+		ditto.flush(&sb)
 		fmt.Fprintf(&sb, "\n  table %d:\n    active=%d, lookup=%d, matched=%d\n", st.TableID, st.ActiveCount,
 			st.LookupCount, st.MatchedCount)
 	}
-	finish()
+	ditto.flush(&sb)
 	return sb.String()
 }
 

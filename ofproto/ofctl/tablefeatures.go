@@ -353,30 +353,17 @@ func formatInstFeatures(sb *strings.Builder, in, prev *instFeatures) {
 // message.
 func formatTableFeatures(list []ofp.TableFeatures) string {
 	var sb strings.Builder
-	first, last := -1, -1
-	finish := func() {
-		switch {
-		case first < 0:
-		case first == last:
-			fmt.Fprintf(&sb, "\n  table %d: ditto\n", first)
-		default:
-			fmt.Fprintf(&sb, "\n  tables %d...%d: ditto\n", first, last)
-		}
-		first = -1
-	}
+	ditto := newDittoRun()
 	var prev *tableFeatures
 	for i := range list {
 		tf := decodeTableFeatures(&list[i])
 		same := prev != nil && tf.equal(prev)
 		if same && tf.name == "" {
-			if first < 0 {
-				first = int(tf.id)
-			}
-			last = int(tf.id)
+			ditto.add(tf.id)
 			prev = &tf
 			continue
 		}
-		finish()
+		ditto.flush(&sb)
 		fmt.Fprintf(&sb, "\n  table %d", tf.id)
 		if tf.name != "" {
 			fmt.Fprintf(&sb, " (\"%s\")", tf.name)
@@ -433,6 +420,6 @@ func formatTableFeatures(list []ofp.TableFeatures) string {
 		}
 		prev = &tf
 	}
-	finish()
+	ditto.flush(&sb)
 	return sb.String()
 }
