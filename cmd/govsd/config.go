@@ -72,8 +72,8 @@ type BridgeConf struct {
 	FlowLimit int       `toml:"flow_limit"`
 	MaxIdle   *Duration `toml:"max_idle"`
 	// Workers is the number of datapath receive workers that poll the
-	// bridge's ports (default 0: one per cpu minus one, at least one), as
-	// Open vSwitch's pmd-cpu-mask.
+	// bridge's ports (default 0: one per cpu minus one, at least one): what
+	// Open vSwitch's pmd-cpu-mask decides for its pmd threads.
 	Workers int        `toml:"workers"`
 	Port    []PortConf `toml:"port"`
 }
