@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -101,6 +102,8 @@ type daemon struct {
 	bridges []*ofproto.Bridge // guarded by mu; in configuration order
 	metrics *metricsServer    // guarded by mu
 
+	madeRundir bool // start created the rundir: stop removes it if empty
+
 	stopCh chan struct{} // closed by stop: ends the coverage sampler
 	wg     sync.WaitGroup
 }
@@ -167,6 +170,9 @@ func listenStrings(l []ListenTarget) []string {
 }
 
 func (d *daemon) start() error {
+	if _, err := os.Stat(d.cfg.Rundir); errors.Is(err, fs.ErrNotExist) {
+		d.madeRundir = true
+	}
 	if err := os.MkdirAll(d.cfg.Rundir, 0o755); err != nil {
 		return fmt.Errorf("rundir: %w", err)
 	}
@@ -235,6 +241,9 @@ func (d *daemon) stop() {
 	}
 	if d.lab != nil {
 		d.lab.Down()
+	}
+	if d.madeRundir {
+		os.Remove(d.cfg.Rundir) // only if empty: files someone else put there stay
 	}
 }
 
